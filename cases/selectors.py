@@ -1,0 +1,83 @@
+"""Reads. Access scoping lives here and only here: every view asks `case_list_visible`.
+
+An IFK and a team lead see the cases of their own team, the Fachadministration sees all.
+A case of another team does not exist for the user: 404, never 403, and the denial is logged.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import cast
+
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+
+from cases.access import access_log_write
+from cases.models import Case, Role, User
+from rules.dates import add_months
+
+KUNDENNUMMER_SEARCH = re.compile(r"^[0-9]{3}[A-Za-z][0-9]{6}$")
+ADULT_AGE = 18
+
+
+def case_list_visible(user: User) -> QuerySet[Case]:
+    if not user.is_authenticated or not user.is_active:
+        return Case.objects.none()
+    if user.role == Role.FACHADMIN:
+        return Case.objects.all()
+    if user.role in (Role.IFK, Role.TEAMLEITUNG) and user.team_id is not None:
+        return Case.objects.filter(team_id=user.team_id)
+    return Case.objects.none()
+
+
+def case_get_for_view(request: HttpRequest, case_id: int) -> Case:
+    """The case for a case view, with exactly one access log row (granted or denied)."""
+    user = cast(User, request.user)
+    case = case_list_visible(user).select_related("elb", "team", "responsible").filter(pk=case_id).first()
+    access_log_write(user=user, case_id=case_id, request=request, granted=case is not None)
+    if case is None:
+        raise Http404("Fall nicht gefunden")
+    return case
+
+
+def case_list_caseload(
+    user: User,
+    *,
+    query: str = "",
+    birth_date: date | None = None,
+    mode: str = "",
+    mine_only: bool = False,
+    minors_only: bool = False,
+    open_only: bool = True,
+    on: date | None = None,
+) -> QuerySet[Case]:
+    """The caseload list: visible cases, searchable by name or Kundennummer and birth date, with filters.
+
+    Filters are plain WHERE clauses on one query (the count and the page stay two queries).
+    `minors_only` keeps eLb under 18 on `on` (default: today), the age rule of `Elb.is_minor_on`.
+    """
+    cases = case_list_visible(user).select_related("elb", "responsible")
+    if open_only:
+        cases = cases.filter(closed_on__isnull=True)
+    query = query.strip()
+    if query:
+        if KUNDENNUMMER_SEARCH.match(query):
+            cases = cases.filter(elb__kundennummer=query.upper())
+        else:
+            condition = Q()
+            for word in query.split()[:4]:
+                condition &= Q(elb__last_name__icontains=word) | Q(elb__first_name__icontains=word)
+            cases = cases.filter(condition)
+    if birth_date is not None:
+        cases = cases.filter(elb__birth_date=birth_date)
+    if mode:
+        cases = cases.filter(cooperation_mode=mode)
+    if mine_only:
+        cases = cases.filter(responsible=user)
+    if minors_only:
+        # Born after this day = not yet 18. add_months clamps 29 February to the 28th, so someone born
+        # on 29 February is of age from 1 March in a common year, as in Elb.age_on.
+        cases = cases.filter(elb__birth_date__gt=add_months(on or timezone.localdate(), -12 * ADULT_AGE))
+    return cases.order_by("elb__last_name", "elb__first_name", "pk")

@@ -1,0 +1,251 @@
+"""The explanation API: for a case, every possible next action, allowed or refused, with German reasons
+and legal sources. The UI shows allowed actions as buttons and refused ones disabled with their reason
+(DESIGN.md "The UI never offers an action the engine forbids"). Reads only; decides through rules/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from cases.models import Case
+from kooperationsplan.facts import assignment_facts, case_facts, escalation_facts
+from kooperationsplan.models import Escalation, MassnahmeZuweisung, TeamLeadApproval
+from kooperationsplan.reasons import explain
+from rules import escalation as esc_rules
+from rules import measures as m_rules
+from rules import plan as plan_rules
+from rules import schlichtung as s_rules
+from rules.decision import Decision, Reason, allow, combine, refuse
+from rules.facts import CaseFacts, EscalationFacts
+from rules.invitations import AppointmentKind, invitation
+from rules.states import AssignmentStatus, EscalationStatus, KPStatus, Mode
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    allowed: bool
+    reasons: list[dict[str, Any]]
+    target: dict[str, int] = field(default_factory=dict)
+    hint: str = ""
+
+
+def _action(name: str, label: str, decision: Decision, **target: int) -> Action:
+    return Action(name, label, decision.allowed, [explain(reason) for reason in decision.reasons], target)
+
+
+def case_next_actions(case: Case, *, on: date) -> list[Action]:
+    facts = case_facts(case)
+    actions: list[Action] = []
+    actions += _plan_actions(facts, on)
+    actions += _invitation_actions(facts, on)
+    actions += _escalation_actions(case, facts, on)
+    actions += _measure_actions(case, facts, on)
+    actions += _mode_actions(case, facts, on)
+    return actions
+
+
+def _plan_actions(facts: CaseFacts, on: date) -> list[Action]:
+    actions = []
+    if facts.draft is None and facts.mode is not Mode.SCHLICHTUNG_PENDING:
+        decision = combine(plan_rules.pa_complete(facts), plan_rules.kp_may_start(facts))
+        label = "Kooperationsplan fortschreiben" if facts.current_plan else "Kooperationsplan erstellen"
+        actions.append(_action("kp_start", label, decision))
+    if facts.draft is not None:
+        actions.append(
+            _action("kp_activate", "Kooperationsplan aktivieren", plan_rules.kp_may_activate(facts, facts.draft))
+        )
+        if facts.current_plan is None:
+            actions.append(
+                _action(
+                    "kp_abandon",
+                    "Kein Kooperationsplan zustande gekommen",
+                    allow(Reason("nokp.no_agreement", "R-NOKP-1", ("§ 15 Abs. 6 SGB II", "001 §7"))),
+                )
+            )
+    current = facts.current_plan
+    if current is not None and current.status is KPStatus.ACTIVE:
+        actions.append(
+            _action(
+                "kp_review", "Überprüfung beginnen", plan_rules.review_may_start(current, on=on, early_trigger=False)
+            )
+        )
+    if facts.mode is Mode.COOP_WITH_RFB and facts.draft is not None:
+        decision = plan_rules.return_without_rfb(facts, on=on, reason_text="(Begründung)", return_min_months=3)
+        actions.append(_action("return_without_rfb", "Rückkehr zur Zusammenarbeit ohne RFB", decision))
+    if facts.mode is Mode.NO_KP_15_6:
+        actions.append(_action("kp_offer_again", "KP erneut anbieten", esc_rules.offer_kp_again(facts)))
+    return actions
+
+
+def _invitation_actions(facts: CaseFacts, on: date) -> list[Action]:
+    kinds = (
+        (AppointmentKind.ERSTGESPRAECH, "Einladung zum Erstgespräch"),
+        (AppointmentKind.FOLGETERMIN, "Einladung zu einem Folgetermin"),
+        (AppointmentKind.AERZTLICH, "Einladung zur ärztlichen Untersuchung"),
+    )
+    actions = []
+    for kind, label in kinds:
+        if kind is AppointmentKind.ERSTGESPRAECH and facts.first_invitation_sent:
+            continue
+        result = invitation(facts, kind, on=on, meldezweck="(Meldezweck)")
+        suffix = " (mit RFB)" if result.with_rfb else " (ohne RFB)"
+        actions.append(_action(f"invite_{kind.value.lower()}", label + suffix, result.decision))
+    return actions
+
+
+def _escalation_actions(case: Case, facts: CaseFacts, on: date) -> list[Action]:
+    actions = [_action("breach_record", "Pflichtverstoß erfassen", esc_rules.breach_may_be_recorded(facts))]
+    open_escalations = (
+        Escalation.objects.filter(case=case)
+        .exclude(status__in=["RESOLVED", "NO_MINDERUNG", "MINDERUNG_FESTGESTELLT", "ENDED", "AUFGEHOBEN", "MONITORING"])
+        .select_related("massnahme_art", "assignment")
+    )
+    for escalation in open_escalations:
+        esc = escalation_facts(escalation)
+        actions += _ladder_step(facts, esc, on, escalation.pk)
+    if facts.mode in (Mode.NO_KP_15_6, Mode.SCHLICHTUNG_PENDING):
+        actions.append(
+            _action("aufforderung_15_6", "Aufforderung nach § 15 Abs. 6 SGB II", esc_rules.aufforderung_15_6(facts))
+        )
+    return actions
+
+
+def _ladder_step(facts: CaseFacts, esc: EscalationFacts, on: date, escalation_id: int) -> list[Action]:
+    status = esc.status
+    target = {"escalation": escalation_id}
+    if status is EscalationStatus.BREACH_DETECTED:
+        return [
+            _action(
+                "intervention_invite",
+                "Zur beraterischen Intervention einladen (ohne RFB)",
+                esc_rules.intervention_may_be_invited(esc),
+                **target,
+            )
+        ]
+    if status is EscalationStatus.INTERVENTION_INVITED:
+        return [
+            _action(
+                "intervention_outcome",
+                "Ergebnis der beraterischen Intervention erfassen",
+                allow(Reason("escalation.no_wichtiger_grund", "R-ESC-2", ("001 §6.1",))),
+                **target,
+            )
+        ]
+    if status in (EscalationStatus.INTERVENTION_DONE, EscalationStatus.NOT_ATTENDED):
+        return [
+            _action(
+                "aufforderung_15_5",
+                "Aufforderung nach § 15 Abs. 5 SGB II (mit RFB)",
+                esc_rules.aufforderung_15_5(facts, esc),
+                **target,
+            ),
+            _action(
+                "psych_skip",
+                "Von der Aufforderung absehen (Vermerk)",
+                esc_rules.psych_skip(esc, vermerk="(Vermerk)"),
+                **target,
+            ),
+            _action(
+                "exempt_monitoring",
+                "Ausgenommene Maßnahmeart: nur Gespräch und KP-Anpassung",
+                esc_rules.exempt_type_monitoring(esc),
+                **target,
+            ),
+        ]
+    if status is EscalationStatus.AUFFORDERUNG_ISSUED:
+        return [
+            _action(
+                "aufforderung_complied",
+                "Pflicht erfüllt",
+                allow(Reason("escalation.complied", "R-ESC-3", ("001 §6.1",))),
+                **target,
+            ),
+            _action("anhoerung", "Anhörung nach § 24 SGB X", esc_rules.anhoerung(facts, esc, on=on), **target),
+        ]
+    if status is EscalationStatus.ANHOERUNG:
+        return [
+            _action("anhoerung_close", "Anhörung abschließen", esc_rules.decision_may_be_prepared(esc, on=on), **target)
+        ]
+    if status is EscalationStatus.DECISION_PENDING:
+        decision = combine(
+            esc_rules.schlichtung_blocks_minderung(facts, esc.breach_date, meldeversaeumnis=esc.minderung_basis_p32),
+            esc_rules.feststellung_still_possible(esc.breach_date, on),
+        )
+        return [_action("minderung_outcome", "Ergebnis der Leistungsabteilung erfassen", decision, **target)]
+    return []
+
+
+def _measure_actions(case: Case, facts: CaseFacts, on: date) -> list[Action]:
+    actions = []
+    assignments = (
+        MassnahmeZuweisung.objects.filter(case=case)
+        .exclude(status__in=["COMPLETED", "CANCELLED", "REPLACED", "KP_FAILED", "WITHDRAWN", "AUFGEHOBEN"])
+        .select_related("massnahme__art")
+    )
+    for assignment in assignments:
+        facts_a = assignment_facts(assignment)
+        target = {"assignment": assignment.pk}
+        status = facts_a.status
+        if status is AssignmentStatus.PLANNED:
+            decision, _ = m_rules.zuweisungsschreiben(facts, facts_a)
+            actions.append(_action("zuw_schreiben", "Zuweisungsschreiben erstellen (ohne RFB)", decision, **target))
+            bescheid = m_rules.zuweisungsbescheid(facts, facts_a, after_abort=False, traeger_ruecksprache_on=None)
+            actions.append(_action("zuw_bescheid", "Zuweisungsbescheid erlassen (mit RFB)", bescheid, **target))
+        if status is AssignmentStatus.SCHREIBEN_ISSUED:
+            actions.append(
+                _action(
+                    "zuw_withdraw", "Zuweisungsschreiben zurücknehmen", m_rules.withdraw_schreiben(facts_a), **target
+                )
+            )
+        if status is AssignmentStatus.STARTED:
+            actions.append(_action("abort", "Abbruch erfassen", m_rules.abort_reported(facts_a), **target))
+        if status is AssignmentStatus.CLARIFICATION:
+            actions.append(
+                _action(
+                    "clarification",
+                    "Ergebnis der Klärung erfassen",
+                    allow(Reason("abb.clarifying_talk", "R-ABB-1", ("001 §6.2",))),
+                    **target,
+                )
+            )
+    return actions
+
+
+def _mode_actions(case: Case, facts: CaseFacts, on: date) -> list[Action]:
+    actions = []
+    if facts.mode is not Mode.EXEMPT:
+        failed = case.plans.filter(status=KPStatus.FAILED).order_by("-pk").first()
+        after_failed = failed is not None and facts.mode is Mode.NO_KP_15_6
+        approved = (
+            after_failed
+            and failed is not None
+            and TeamLeadApproval.objects.filter(
+                kind=TeamLeadApproval.Kind.SCHLICHTUNG_NACH_SCHEITERN,
+                subject_type="kooperationsplan.Kooperationsplan",
+                subject_id=failed.pk,
+                status=TeamLeadApproval.Status.APPROVED,
+            ).exists()
+        )
+        decision = s_rules.schlichtung_may_start(
+            facts, on=on, disagreement="(strittige Punkte)", after_failed_kp=after_failed, tl_approved=approved
+        )
+        actions.append(_action("schlichtung_start", "Schlichtung einleiten", decision))
+    if facts.mode in (Mode.EXEMPT, Mode.SCHLICHTUNG_PENDING):
+        reason = "exemption.already_exempt" if facts.mode is Mode.EXEMPT else "exemption.schlichtung_running"
+        actions.append(
+            _action(
+                "exemption_record", "Ausnahme erfassen (Kennung KP)", refuse(Reason(reason, "R-EXC-5", ("001 §8",)))
+            )
+        )
+    else:
+        actions.append(
+            _action(
+                "exemption_record",
+                "Ausnahme erfassen (Kennung KP)",
+                allow(Reason("exemption.individual", "R-EXC-5", ("001 §8",))),
+            )
+        )
+    return actions

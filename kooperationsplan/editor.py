@@ -1,0 +1,779 @@
+"""The KP editor under /faelle/<case_id>/kp/: draft editing with a live first-person preview, activation,
+Fortschreibung, read-only older versions, and the comparison of two versions.
+
+Every view loads the case through `case_get_for_view` first (team scoping with 404 and one access-log
+row, T1/T2), so even a wrong HTTP method on another team's case answers 404. Views are thin: they
+validate input with editor_forms and call the services, which ask rules/. A save against an older
+`lock_version` is refused by the service and answered with a conflict page that keeps the input (T7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, replace
+from datetime import date
+from typing import Any, cast
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.models import Case, CooperationMode, Role, User
+from cases.selectors import case_get_for_view
+from kooperationsplan import services
+from kooperationsplan.editor_forms import (
+    EB_PREFIX,
+    EDITOR_KINDS,
+    MAX_ROWS,
+    STEPS_PREFIX,
+    ActivationForm,
+    ActivationPreviewForm,
+    DiffForm,
+    EigenbemuehungFormSet,
+    PlanContentForm,
+    RowIndexForm,
+    StepFormSet,
+    not_relevant_key,
+    text_key,
+)
+from kooperationsplan.facts import case_facts, plan_facts
+from kooperationsplan.models import (
+    OPTIONAL_SOLL_KINDS,
+    ContentItem,
+    ContentKind,
+    Eigenbemuehung,
+    EigenbemuehungKind,
+    EigenbemuehungNachweisForm,
+    Kooperationsplan,
+    KPStatus,
+    Period,
+    Step,
+    StepResponsible,
+)
+from kooperationsplan.reasons import explain
+from kooperationsplan.workflow import ConcurrentEdit, WorkflowRefused
+from rules import plan as plan_rules
+from rules.decision import Decision, Reason, combine, refuse
+
+EDITABLE_STATUSES = (KPStatus.DRAFT, KPStatus.UNDER_REVIEW)
+CONTINUABLE_STATUSES = (KPStatus.ACTIVE, KPStatus.UNDER_REVIEW)
+WRITER_ROLES = (Role.IFK, Role.TEAMLEITUNG)
+ACTIVATION_PREFIX = "aktivierung"
+TEMPLATES = "kooperationsplan/editor"
+
+
+# --- The plan's content as plain values: for the service, the preview, the conflict check and the diff ---
+
+
+@dataclass(frozen=True)
+class StepContent:
+    text: str
+    responsible: str
+    due_on: date | None
+    done_on: date | None
+
+
+@dataclass(frozen=True)
+class EigenbemuehungContent:
+    kind: str
+    description: str
+    min_count: int | None
+    period: str
+    nachweis_form: str
+    nachweis_due_day: int | None
+    min_count_zero_reason: str
+
+
+@dataclass(frozen=True)
+class PlanContent:
+    naechstes_ziel: str
+    items: Mapping[str, tuple[str, bool]]  # kind -> (text, nicht relevant); only filled or "nicht relevant" kinds
+    steps: tuple[StepContent, ...]
+    eigenbemuehungen: tuple[EigenbemuehungContent, ...]
+    checklist: Mapping[str, Any]
+
+
+def _items(raw: Iterable[tuple[str, str, bool]]) -> dict[str, tuple[str, bool]]:
+    """As the service stores them: "nicht relevant" wins with an empty text, empty items are dropped."""
+    items: dict[str, tuple[str, bool]] = {}
+    for kind, text, not_relevant in raw:
+        if not_relevant and kind in OPTIONAL_SOLL_KINDS:
+            items[kind] = ("", True)
+        elif text.strip():
+            items[kind] = (text.strip(), False)
+    return items
+
+
+def content_from_plan(plan: Kooperationsplan) -> PlanContent:
+    """The saved content (uses the prefetched rows of `plan_load`). Several "Weitere" items are shown as one."""
+    texts: dict[str, list[str]] = {}
+    flags: dict[str, bool] = {}
+    for item in plan.content_items.all():
+        texts.setdefault(item.kind, []).append(item.text)
+        flags[item.kind] = flags.get(item.kind, False) or item.nicht_relevant
+    return PlanContent(
+        naechstes_ziel=plan.naechstes_ziel,
+        items=_items((kind, "\n\n".join(t for t in texts[kind] if t), flags[kind]) for kind in texts),
+        steps=tuple(StepContent(step.text, step.responsible, step.due_on, step.done_on) for step in plan.steps.all()),
+        eigenbemuehungen=tuple(
+            EigenbemuehungContent(
+                eb.kind,
+                eb.description,
+                eb.min_count,
+                eb.period,
+                eb.nachweis_form,
+                eb.nachweis_due_day,
+                eb.min_count_zero_reason,
+            )
+            for eb in plan.eigenbemuehungen.all()
+        ),
+        checklist={
+            "gemeinsam_erarbeitet": plan.gemeinsam_erarbeitet,
+            "vb_erlaeutert": plan.vb_erlaeutert,
+            "infoblatt_vb_ausgehaendigt_on": plan.infoblatt_vb_ausgehaendigt_on,
+            "beratungsvermerk_ref": plan.beratungsvermerk_ref,
+        },
+    )
+
+
+def _kept_rows(formset: forms.BaseFormSet) -> list[dict[str, Any]]:
+    """The valid values of the rows not marked "Entfernen", in form order (the new position)."""
+    rows = []
+    for form in formset.forms:
+        data = getattr(form, "cleaned_data", None) or {}
+        if data.get("DELETE"):
+            continue
+        rows.append(data)
+    return rows
+
+
+def content_from_forms(form: PlanContentForm, steps: forms.BaseFormSet, ebs: forms.BaseFormSet) -> PlanContent:
+    """The submitted content. Lenient for the preview: fields that do not validate are left out."""
+    data = getattr(form, "cleaned_data", None) or {}
+    return PlanContent(
+        naechstes_ziel=data.get("naechstes_ziel", ""),
+        items=_items(
+            (kind, data.get(text_key(kind), ""), bool(data.get(not_relevant_key(kind)))) for kind in EDITOR_KINDS
+        ),
+        steps=tuple(
+            StepContent(
+                row["text"], row.get("responsible") or StepResponsible.ELB, row.get("due_on"), row.get("done_on")
+            )
+            for row in _kept_rows(steps)
+            if row.get("text")
+        ),
+        eigenbemuehungen=tuple(
+            EigenbemuehungContent(
+                row["kind"],
+                row.get("description", ""),
+                row.get("min_count"),
+                row.get("period", ""),
+                row.get("nachweis_form", ""),
+                row.get("nachweis_due_day"),
+                row.get("min_count_zero_reason", ""),
+            )
+            for row in _kept_rows(ebs)
+            if row.get("kind")
+        ),
+        checklist={
+            key: data.get(key)
+            for key in (
+                "gemeinsam_erarbeitet",
+                "vb_erlaeutert",
+                "infoblatt_vb_ausgehaendigt_on",
+                "beratungsvermerk_ref",
+            )
+            if key in data
+        },
+    )
+
+
+def _service_arguments(content: PlanContent) -> dict[str, Any]:
+    return {
+        "naechstes_ziel": content.naechstes_ziel,
+        "items": {kind: content.items.get(kind, ("", False)) for kind in EDITOR_KINDS},
+        "steps": [asdict(step) for step in content.steps],
+        "eigenbemuehungen": [asdict(eb) for eb in content.eigenbemuehungen],
+        "checklist": dict(content.checklist),
+    }
+
+
+# --- First-person preview (R-KP-3: the plan is read in the Ich-Perspektive of the eLb) ---------------------
+
+EB_SENTENCES = {
+    EigenbemuehungKind.BEWERBUNG: "Ich bewerbe mich mindestens {times} {period}.",
+    EigenbemuehungKind.INITIATIV: "Ich bewerbe mich mindestens {times} {period} initiativ, also ohne Stellenanzeige.",
+    EigenbemuehungKind.VORSTELLUNG: "Ich nehme mindestens {times} {period} an Vorstellungsgesprächen teil.",
+    EigenbemuehungKind.STELLENSUCHE: "Ich suche mindestens {times} {period} nach passenden Stellen, "
+    "zum Beispiel in der Jobbörse.",
+    EigenbemuehungKind.SONSTIGE: "Ich kümmere mich mindestens {times} {period} um diese Eigenbemühung.",
+}
+PERIOD_PHRASES = {
+    Period.WOCHE: "pro Woche",
+    Period.MONAT: "pro Monat",
+    Period.QUARTAL: "pro Quartal",
+    Period.LAUFZEIT: "während der Laufzeit des Plans",
+}
+FOLLOWING_PERIOD = {
+    Period.WOCHE: "Tag der Folgewoche",
+    Period.MONAT: "des Folgemonats",
+    Period.QUARTAL: "Tag des Folgequartals",
+    Period.LAUFZEIT: "Tag nach dem Ende des Plans",
+}
+STEP_RESPONSIBLE_NOTES = {
+    StepResponsible.JOBCENTER: "Darum kümmert sich das Jobcenter.",
+    StepResponsible.DRITTE: "Darum kümmern sich Dritte.",
+}
+NOT_BINDING_NOTE = (
+    "Dieser Plan ist unser gemeinsames Ergebnis. Er ist rechtlich nicht verbindlich: Ich unterschreibe ihn nicht, "
+    "und er enthält keine Rechtsfolgenbelehrung."
+)
+
+
+def _times(count: int) -> str:
+    return "einmal" if count == 1 else f"{count}-mal"
+
+
+def eigenbemuehung_sentences(eb: EigenbemuehungContent) -> list[str]:
+    """R-EB-1 in the eLb's words: "Ich bewerbe mich mindestens 5-mal pro Monat. Den Nachweis (…) gebe ich …"."""
+    sentences = []
+    period = PERIOD_PHRASES.get(eb.period, "")
+    if eb.min_count == 0:
+        reason = f" Grund: {eb.min_count_zero_reason}" if eb.min_count_zero_reason else ""
+        sentences.append(
+            f"Eine Mindestanzahl ({EigenbemuehungKind(eb.kind).label}) ist derzeit nicht vereinbart.{reason}"
+        )
+    elif eb.min_count is not None and period:
+        sentences.append(EB_SENTENCES[eb.kind].format(times=_times(eb.min_count), period=period))
+    if eb.description:
+        sentences.append(eb.description)
+    if eb.nachweis_form and eb.nachweis_due_day and eb.period:
+        form_label = EigenbemuehungNachweisForm(eb.nachweis_form).label
+        following = FOLLOWING_PERIOD[eb.period]
+        sentences.append(f"Den Nachweis ({form_label}) gebe ich bis zum {eb.nachweis_due_day}. {following} ab.")
+    return sentences
+
+
+def step_sentence(step: StepContent) -> str:
+    parts = [step.text]
+    if step.due_on:
+        parts.append(f"Bis zum {step.due_on:%d.%m.%Y}.")
+    if step.responsible in STEP_RESPONSIBLE_NOTES:
+        parts.append(STEP_RESPONSIBLE_NOTES[step.responsible])
+    if step.done_on:
+        parts.append(f"Erledigt am {step.done_on:%d.%m.%Y}.")
+    return " ".join(parts)
+
+
+def preview(content: PlanContent, plan: Kooperationsplan) -> dict[str, Any]:
+    """The plan as the eLb reads it. Sections 1-5 always appear; the others only when they have content."""
+
+    def text(kind: str) -> str:
+        return content.items.get(kind, ("", False))[0]
+
+    always = [
+        {"title": "Mein Ziel", "paragraphs": [text("SOLL_5")]},
+        {"title": "Mein nächstes Ziel", "paragraphs": [content.naechstes_ziel]},
+        {"title": "Meine nächsten Schritte", "items": [step_sentence(step) for step in content.steps]},
+        {
+            "title": "Meine Eigenbemühungen",
+            "paragraphs": [text("SOLL_2")],
+            "items": [" ".join(eigenbemuehung_sentences(eb)) for eb in content.eigenbemuehungen],
+        },
+        {"title": "Das Jobcenter unterstützt mich", "paragraphs": [text("SOLL_1")]},
+    ]
+    optional = [
+        ("Deutschkurs und Sprachförderung", "SOLL_3"),
+        ("Unterstützung durch andere Stellen", "SOLL_4"),
+        ("Rehabilitation", "SOLL_6"),
+        ("Meine Gesundheit", "KANN_1"),
+        ("Meine Familie (Bedarfsgemeinschaft)", "KANN_2"),
+        ("Weitere Absprachen", "WEITERE"),
+    ]
+    sections = always + [{"title": title, "paragraphs": [text(kind)]} for title, kind in optional if text(kind)]
+    for section in sections:
+        section["paragraphs"] = [p for p in section.get("paragraphs", []) if p]
+        section["items"] = [i for i in section.get("items", []) if i]
+    if plan.valid_from and plan.valid_to and plan.review_due:
+        term = (
+            f"Mein Plan gilt vom {plan.valid_from:%d.%m.%Y} bis zum {plan.valid_to:%d.%m.%Y}. Spätestens am "
+            f"{plan.review_due:%d.%m.%Y} sprechen wir gemeinsam darüber, wie es weitergeht."
+        )
+    else:
+        term = (
+            "Mein Plan gilt ab seiner Aktivierung, in der Regel für sechs Monate. Spätestens dann sprechen wir "
+            "gemeinsam darüber, wie es weitergeht."
+        )
+    return {"sections": sections, "term": term, "note": NOT_BINDING_NOTE}
+
+
+# --- Field-by-field comparison (diff view, conflict page, read-only view) --------------------------------
+
+
+def _fmt(value: Any) -> str:
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, bool):
+        return "ja" if value else "nein"
+    if isinstance(value, date):
+        return f"{value:%d.%m.%Y}"
+    return str(value)
+
+
+def _step_value(step: StepContent) -> str:
+    responsible = StepResponsible(step.responsible).label if step.responsible in StepResponsible.values else "–"
+    done = f"; erledigt am: {_fmt(step.done_on)}" if step.done_on else ""
+    return f"{step.text} (verantwortlich: {responsible}; bis: {_fmt(step.due_on)}{done})"
+
+
+def _eb_value(eb: EigenbemuehungContent) -> str:
+    kind = EigenbemuehungKind(eb.kind).label if eb.kind in EigenbemuehungKind.values else eb.kind
+    period = Period(eb.period).label if eb.period in Period.values else "–"
+    nachweis = (
+        EigenbemuehungNachweisForm(eb.nachweis_form).label
+        if eb.nachweis_form in EigenbemuehungNachweisForm.values
+        else "–"
+    )
+    parts = [
+        f"{kind}: mindestens {_fmt(eb.min_count)} {period}",
+        f"Nachweis: {nachweis} bis zum Tag {_fmt(eb.nachweis_due_day)} des Folgezeitraums",
+    ]
+    if eb.description:
+        parts.append(f"Beschreibung: {eb.description}")
+    if eb.min_count_zero_reason:
+        parts.append(f"Begründung bei 0: {eb.min_count_zero_reason}")
+    return "; ".join(parts)
+
+
+def comparable_fields(
+    content: PlanContent, plan: Kooperationsplan | None, *, steps: int = 0, ebs: int = 0
+) -> dict[str, str]:
+    """Label -> displayed value, in page order. `plan` adds the validity dates; `steps`/`ebs` pad the rows."""
+    fields: dict[str, str] = {}
+    for kind in EDITOR_KINDS:
+        label = ContentKind(kind).label
+        text, not_relevant = content.items.get(kind, ("", False))
+        fields[label] = _fmt(text)
+        if kind in OPTIONAL_SOLL_KINDS:
+            fields[f"{label}: nicht relevant"] = _fmt(not_relevant)
+    fields["Nächstes Ziel"] = _fmt(content.naechstes_ziel)
+    for index in range(max(len(content.steps), steps)):
+        row = content.steps[index] if index < len(content.steps) else None
+        fields[f"Schritt {index + 1}"] = _step_value(row) if row else "–"
+    for index in range(max(len(content.eigenbemuehungen), ebs)):
+        eb = content.eigenbemuehungen[index] if index < len(content.eigenbemuehungen) else None
+        fields[f"Eigenbemühung {index + 1}"] = _eb_value(eb) if eb else "–"
+    if plan is not None:
+        fields["gültig ab"] = _fmt(plan.valid_from)
+        fields["gültig bis"] = _fmt(plan.valid_to)
+        fields["Überprüfung spätestens am"] = _fmt(plan.review_due)
+    return fields
+
+
+def changed_fields(
+    before: PlanContent,
+    after: PlanContent,
+    *,
+    before_plan: Kooperationsplan | None,
+    after_plan: Kooperationsplan | None,
+) -> list[dict[str, str]]:
+    """Exactly the fields whose displayed value differs, as rows "Feld | vorher | nachher"."""
+    steps = max(len(before.steps), len(after.steps))
+    ebs = max(len(before.eigenbemuehungen), len(after.eigenbemuehungen))
+    old = comparable_fields(before, before_plan, steps=steps, ebs=ebs)
+    new = comparable_fields(after, after_plan, steps=steps, ebs=ebs)
+    return [{"label": label, "before": old[label], "after": new[label]} for label in old if old[label] != new[label]]
+
+
+# --- Loading and page context -------------------------------------------------------------------------
+
+
+def plan_load(case: Case, plan_id: int) -> Kooperationsplan:
+    """A plan of this case with its rows prefetched (a fixed number of queries, whatever the row count)."""
+    plan = (
+        Kooperationsplan.objects.filter(case=case, pk=plan_id)
+        .prefetch_related(
+            Prefetch("content_items", queryset=ContentItem.objects.order_by("kind", "position", "pk")),
+            Prefetch("steps", queryset=Step.objects.order_by("position", "pk")),
+            Prefetch("eigenbemuehungen", queryset=Eigenbemuehung.objects.order_by("pk")),
+        )
+        .first()
+    )
+    if plan is None:
+        raise Http404("Kooperationsplan nicht gefunden")
+    plan.case = case
+    return plan
+
+
+def _may_write(request: HttpRequest) -> bool:
+    return cast(User, request.user).role in WRITER_ROLES
+
+
+def _require_writer(request: HttpRequest) -> User:
+    """T4: the Fachadministration may look at a plan but not change it."""
+    if not _may_write(request):
+        raise PermissionDenied
+    return cast(User, request.user)
+
+
+def _explain(reason: Reason) -> dict[str, Any]:
+    """explain() with the Soll-Inhalt code and the status replaced by their German labels."""
+    params = dict(reason.params)
+    if params.get("item") in ContentKind.values:
+        params["item"] = ContentKind(str(params["item"])).label
+    if params.get("status") in KPStatus.values:
+        params["status"] = KPStatus(str(params["status"])).label
+    return explain(replace(reason, params=params))
+
+
+def _initial(content: PlanContent, plan: Kooperationsplan) -> tuple[dict[str, Any], list[dict[str, Any]], list[Any]]:
+    initial: dict[str, Any] = {"lock_version": plan.lock_version, "naechstes_ziel": content.naechstes_ziel}
+    for kind, (text, not_relevant) in content.items.items():
+        initial[text_key(kind)] = text
+        if kind in OPTIONAL_SOLL_KINDS:
+            initial[not_relevant_key(kind)] = not_relevant
+    initial.update(content.checklist)
+    return initial, [asdict(step) for step in content.steps], [asdict(eb) for eb in content.eigenbemuehungen]
+
+
+def _bound_forms(data: QueryDict) -> tuple[PlanContentForm, forms.BaseFormSet, forms.BaseFormSet]:
+    return (
+        PlanContentForm(data),
+        StepFormSet(data, prefix=STEPS_PREFIX),
+        EigenbemuehungFormSet(data, prefix=EB_PREFIX),
+    )
+
+
+def _initial_forms(
+    content: PlanContent, plan: Kooperationsplan
+) -> tuple[PlanContentForm, forms.BaseFormSet, forms.BaseFormSet]:
+    initial, steps, ebs = _initial(content, plan)
+    return (
+        PlanContentForm(initial=initial),
+        StepFormSet(initial=steps, prefix=STEPS_PREFIX),
+        EigenbemuehungFormSet(initial=ebs, prefix=EB_PREFIX),
+    )
+
+
+def activation_decision(case: Case, plan: Kooperationsplan) -> Decision:
+    """The guards of DRAFT → ACTIVE (RULES.md 5.1) on the saved state, as the service will apply them."""
+    decision = plan_rules.kp_may_activate(case_facts(case), plan_facts(plan))
+    if case.cooperation_mode == CooperationMode.SCHLICHTUNG_PENDING:
+        running = refuse(Reason("kp.schlichtung_running_use_agreement", "R-SCH-4", ("§ 15a Abs. 2 SGB II",)))
+        decision = combine(decision, running)
+    return decision
+
+
+def activation_checks(
+    case: Case, plan: Kooperationsplan, *, valid_from: date | None = None, valid_to: date | None = None
+) -> dict[str, Any]:
+    decision = activation_decision(case, plan)
+    term = plan_rules.kp_term(valid_from or timezone.localdate(), valid_to)
+    return {
+        "allowed": decision.allowed,
+        "reasons": [_explain(reason) for reason in decision.reasons],
+        "term": term,
+        "term_reason": _explain(term.reason),
+    }
+
+
+def _render(
+    request: HttpRequest,
+    case: Case,
+    plan: Kooperationsplan,
+    *,
+    status: int = 200,
+    bound: tuple[PlanContentForm, forms.BaseFormSet, forms.BaseFormSet] | None = None,
+    activation_form: ActivationForm | None = None,
+    refusal: Decision | None = None,
+    conflict: dict[str, Any] | None = None,
+) -> HttpResponse:
+    saved = content_from_plan(plan)
+    versions = list(
+        Kooperationsplan.objects.filter(case=case)
+        .only("pk", "case_id", "version_number", "status", "valid_from", "predecessor_id")
+        .order_by("-version_number")
+    )
+    draft = next((version for version in versions if version.status == KPStatus.DRAFT), None)
+    may_write = _may_write(request)
+    editable = plan.status in EDITABLE_STATUSES and may_write
+    context: dict[str, Any] = {
+        "case": case,
+        "plan": plan,
+        "versions": versions,
+        "draft": draft,
+        "may_write": may_write,
+        "editable": editable or conflict is not None,
+        "refusal": [_explain(reason) for reason in refusal.reasons] if refusal else None,
+        "conflict": conflict,
+        "can_continue": may_write and plan.status in CONTINUABLE_STATUSES and draft is None,
+        "details": comparable_fields(saved, plan),
+    }
+    if editable or conflict is not None:
+        form, steps, ebs = bound or _initial_forms(saved, plan)
+        shown = content_from_forms(form, steps, ebs) if bound else saved
+        context.update(
+            form=form,
+            steps=steps,
+            ebs=ebs,
+            preview=preview(shown, plan),
+            has_errors=bound is not None and not all(part.is_valid() for part in (form, steps, ebs)),
+        )
+    else:
+        context["preview"] = preview(saved, plan)
+    if may_write and plan.status == KPStatus.DRAFT and conflict is None:
+        activation_form = activation_form or ActivationForm(
+            prefix=ACTIVATION_PREFIX, initial={"lock_version": plan.lock_version}
+        )
+        dates = activation_form.cleaned_data if activation_form.is_bound and activation_form.is_valid() else {}
+        context.update(
+            activation_form=activation_form,
+            checks=activation_checks(case, plan, valid_from=dates.get("valid_from"), valid_to=dates.get("valid_to")),
+            offer_return=case.cooperation_mode == CooperationMode.COOP_WITH_RFB,
+        )
+    return render(request, f"{TEMPLATES}/plan_page.html", context, status=status)
+
+
+def _method_not_allowed(request: HttpRequest, *allowed: str) -> HttpResponse | None:
+    if request.method not in allowed:
+        return HttpResponseNotAllowed(allowed)
+    return None
+
+
+# --- Views ----------------------------------------------------------------------------------------------
+
+
+def plan_edit(request: HttpRequest, case_id: int, plan_id: int) -> HttpResponse:
+    """GET: the editor (DRAFT, UNDER_REVIEW) or the read-only version. POST: save the content (T6, T7, T8)."""
+    case = case_get_for_view(request, case_id)
+    if refused := _method_not_allowed(request, "GET", "POST"):
+        return refused
+    plan = plan_load(case, plan_id)
+    if request.method == "GET":
+        return _render(request, case, plan)
+
+    user = _require_writer(request)
+    bound = _bound_forms(request.POST)
+    form, steps, ebs = bound
+    valid = all([part.is_valid() for part in bound])
+    content = content_from_forms(form, steps, ebs)
+    if plan.status not in EDITABLE_STATUSES:
+        # Activated or superseded since the editor was opened: keep the input for copying (T7).
+        return _conflict(request, case, plan_id, content)
+    if not valid:
+        return _render(request, case, plan, status=400, bound=bound)
+    try:
+        services.kooperationsplan_save_content(
+            plan_id=plan.pk, actor=user, lock_version=form.cleaned_data["lock_version"], **_service_arguments(content)
+        )
+    except ConcurrentEdit:
+        return _conflict(request, case, plan_id, content)
+    except WorkflowRefused as refused:
+        return _render(request, case, plan, status=409, bound=bound, refusal=refused.decision)
+    messages.success(request, f"Der Kooperationsplan v{plan.version_number} wurde gespeichert.")
+    return redirect("kp:plan_edit", case_id=case.pk, plan_id=plan.pk)
+
+
+def _conflict(request: HttpRequest, case: Case, plan_id: int, mine: PlanContent) -> HttpResponse:
+    """T7: somebody saved in between. Show the saved state next to the own input; change nothing.
+
+    T8: a second identical POST (double click) finds its own content saved and is answered like a success.
+    """
+    current = plan_load(case, plan_id)
+    saved = content_from_plan(current)
+    if saved == mine:
+        messages.info(request, "Diese Eingaben waren bereits gespeichert.")
+        return redirect("kp:plan_edit", case_id=case.pk, plan_id=current.pk)
+    data = request.POST.copy()
+    data["lock_version"] = str(current.lock_version)
+    conflict = {
+        "rows": changed_fields(saved, mine, before_plan=None, after_plan=None),
+        "still_editable": current.status in EDITABLE_STATUSES,
+    }
+    bound = _bound_forms(data)
+    for part in bound:
+        part.is_valid()
+    return _render(request, case, current, status=409, bound=bound, conflict=conflict)
+
+
+def plan_preview(request: HttpRequest, case_id: int, plan_id: int) -> HttpResponse:
+    """The live first-person preview of the submitted (unsaved) input, as an htmx fragment. Saves nothing."""
+    case = case_get_for_view(request, case_id)
+    if refused := _method_not_allowed(request, "POST"):
+        return refused
+    plan = plan_load(case, plan_id)
+    form, steps, ebs = _bound_forms(request.POST)
+    for part in (form, steps, ebs):
+        part.is_valid()
+    return render(
+        request, f"{TEMPLATES}/_preview.html", {"preview": preview(content_from_forms(form, steps, ebs), plan)}
+    )
+
+
+ROWS = {
+    "schritt": (StepFormSet, STEPS_PREFIX, "Schritt", "Schritte", f"{TEMPLATES}/_step_row.html"),
+    "eigenbemuehung": (
+        EigenbemuehungFormSet,
+        EB_PREFIX,
+        "Eigenbemühung",
+        "Eigenbemühungen",
+        f"{TEMPLATES}/_eb_row.html",
+    ),
+}
+
+
+def plan_row(request: HttpRequest, case_id: int, plan_id: int, kind: str) -> HttpResponse:
+    """An empty formset row (htmx, hx-swap="beforeend") and the new TOTAL_FORMS (hx-swap-oob)."""
+    case = case_get_for_view(request, case_id)
+    if refused := _method_not_allowed(request, "GET"):
+        return refused
+    plan = plan_load(case, plan_id)
+    if kind not in ROWS:
+        raise Http404("Unbekannte Zeilenart")
+    formset_class, prefix, noun, plural, template = ROWS[kind]
+    index_form = RowIndexForm({"index": request.GET.get(f"{prefix}-TOTAL_FORMS", "")})
+    if not index_form.is_valid():
+        return HttpResponse("Ungültige Zeilennummer.", status=400, content_type="text/plain; charset=utf-8")
+    index = index_form.cleaned_data["index"]
+    context: dict[str, Any] = {"case": case, "plan": plan, "prefix": prefix, "row_template": template}
+    if index >= MAX_ROWS:
+        context["status"] = f"Es sind höchstens {MAX_ROWS} {plural} möglich."
+    else:
+        context.update(
+            form=formset_class(prefix=prefix).new_row(index),
+            number=index + 1,
+            total=index + 1,
+            status=f"{noun} {index + 1} wurde hinzugefügt.",
+        )
+    return render(request, f"{TEMPLATES}/row_fragment.html", context)
+
+
+def plan_activation_check(request: HttpRequest, case_id: int, plan_id: int) -> HttpResponse:
+    """The activation checks and the review date for the chosen "gültig ab" (htmx fragment, R-KP-4)."""
+    case = case_get_for_view(request, case_id)
+    if refused := _method_not_allowed(request, "GET"):
+        return refused
+    plan = plan_load(case, plan_id)
+    form = ActivationPreviewForm(request.GET, prefix=ACTIVATION_PREFIX)
+    dates = form.cleaned_data if form.is_valid() else {}
+    context = {
+        "checks": activation_checks(case, plan, valid_from=dates.get("valid_from"), valid_to=dates.get("valid_to")),
+        "date_errors": [error for field in ("valid_from", "valid_to") for error in form.errors.get(field, [])],
+    }
+    return render(request, f"{TEMPLATES}/_activation_checks.html", context)
+
+
+def plan_activate(request: HttpRequest, case_id: int, plan_id: int) -> HttpResponse:
+    """DRAFT → ACTIVE through the service; a refusal shows the German reasons and changes nothing (T11)."""
+    case = case_get_for_view(request, case_id)
+    if refused := _method_not_allowed(request, "POST"):
+        return refused
+    user = _require_writer(request)
+    plan = plan_load(case, plan_id)
+    form = ActivationForm(request.POST, prefix=ACTIVATION_PREFIX)
+    if not form.is_valid():
+        return _render(request, case, plan, status=400, activation_form=form)
+    try:
+        active = services.kooperationsplan_activate(
+            plan_id=plan.pk,
+            actor=user,
+            lock_version=form.cleaned_data["lock_version"],
+            valid_from=form.cleaned_data["valid_from"],
+            valid_to=form.cleaned_data["valid_to"],
+            return_without_rfb_reason=form.cleaned_data["return_without_rfb_reason"],
+            with_flyer=form.cleaned_data["with_flyer"],
+        )
+    except ConcurrentEdit:
+        current = plan_load(case, plan_id)
+        if current.status != KPStatus.DRAFT and current.activated_at is not None:
+            # T8: the second click of a double submit; the first one activated the plan.
+            messages.info(request, _activated_message(current))
+            return redirect(reverse("kp:case", args=[case.pk]))
+        messages.error(
+            request,
+            "Der Plan wurde inzwischen geändert und nicht aktiviert. Bitte prüfen Sie den gespeicherten Stand.",
+        )
+        return _render(request, case, current, status=409)
+    except WorkflowRefused as refusal:
+        return _render(request, case, plan, status=409, activation_form=form, refusal=refusal.decision)
+    messages.success(request, _activated_message(active))
+    return redirect(reverse("kp:case", args=[case.pk]))
+
+
+def _activated_message(plan: Kooperationsplan) -> str:
+    return (
+        f"Der Kooperationsplan v{plan.version_number} ist aktiv (gültig ab {plan.valid_from:%d.%m.%Y}). "
+        f"Überprüfung spätestens am {plan.review_due:%d.%m.%Y}."
+    )
+
+
+def plan_continue(request: HttpRequest, case_id: int, plan_id: int) -> HttpResponse:
+    """Fortschreibung (R-FS-1): a new draft version with the content of the current plan.
+
+    An ACTIVE plan first goes UNDER_REVIEW; both steps happen in one transaction, so a refusal of the
+    second changes nothing. A second click finds the draft and opens it (T8).
+    """
+    case = case_get_for_view(request, case_id)
+    if refused := _method_not_allowed(request, "POST"):
+        return refused
+    user = _require_writer(request)
+    plan = plan_load(case, plan_id)
+    if started := _continuation(request, case, plan):
+        return started
+    if plan.status not in CONTINUABLE_STATUSES:
+        sources = ("§ 15 Abs. 3 SGB II", "001 §6.4")
+        decision = refuse(Reason("kp.not_active", "R-FS-1", sources, {"status": plan.status}))
+        return _render(request, case, plan, status=409, refusal=decision)
+    try:
+        with transaction.atomic():
+            if plan.status == KPStatus.ACTIVE:
+                services.kooperationsplan_start_review(plan_id=plan.pk, actor=user)
+            draft = services.kooperationsplan_start(case_id=case.pk, actor=user)
+    except WorkflowRefused as refusal:
+        if started := _continuation(request, case, plan):
+            return started
+        return _render(request, case, plan_load(case, plan_id), status=409, refusal=refusal.decision)
+    messages.success(request, f"Fortschreibung begonnen: Entwurf v{draft.version_number} mit dem bisherigen Inhalt.")
+    return redirect("kp:plan_edit", case_id=case.pk, plan_id=draft.pk)
+
+
+def _continuation(request: HttpRequest, case: Case, plan: Kooperationsplan) -> HttpResponse | None:
+    """T8: if the Fortschreibung of this plan has already begun, open its draft instead of starting another."""
+    draft = Kooperationsplan.objects.filter(case=case, status=KPStatus.DRAFT, predecessor=plan).first()
+    if draft is None:
+        return None
+    messages.info(request, f"Die Fortschreibung ist bereits begonnen: Entwurf v{draft.version_number}.")
+    return redirect("kp:plan_edit", case_id=case.pk, plan_id=draft.pk)
+
+
+def plan_diff(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Exactly the changed fields between two versions of the same case ("Feld | vorher | nachher")."""
+    case = case_get_for_view(request, case_id)
+    if refused := _method_not_allowed(request, "GET"):
+        return refused
+    versions = list(Kooperationsplan.objects.filter(case=case).only("pk", "version_number", "status"))
+    form = DiffForm(request.GET or None)
+    context: dict[str, Any] = {"case": case, "versions": versions, "form": form}
+    selected = [versions[1].pk if len(versions) > 1 else None, versions[0].pk if versions else None]
+    status = 200
+    if form.is_bound and not form.is_valid():
+        status = 400
+    elif form.is_bound:
+        before = plan_load(case, form.cleaned_data["von"])
+        after = plan_load(case, form.cleaned_data["zu"])
+        selected = [before.pk, after.pk]
+        context.update(
+            before=before,
+            after=after,
+            rows=changed_fields(
+                content_from_plan(before), content_from_plan(after), before_plan=before, after_plan=after
+            ),
+        )
+    context["choices"] = list(zip((form["von"], form["zu"]), selected, strict=True))
+    return render(request, f"{TEMPLATES}/diff.html", context, status=status)

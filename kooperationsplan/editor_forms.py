@@ -1,0 +1,369 @@
+"""Forms of the KP editor: the plan's content, the step and Eigenbemühungen formsets, activation and diff.
+
+Input is validated here and nothing else: the services decide with the rule engine. The formsets are
+plain forms without row ids, so a client can never address a row of another plan (T6); bad input
+(NUL bytes, control characters, very long text) is a German form error, never a 500 (T21).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, timedelta
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms import formset_factory
+from django.utils import timezone
+
+from kooperationsplan.models import (
+    MANDATORY_SOLL_KINDS,
+    OPTIONAL_SOLL_KINDS,
+    ContentKind,
+    EigenbemuehungKind,
+    EigenbemuehungNachweisForm,
+    Period,
+    StepResponsible,
+)
+
+# T17: 10,000 characters of free text must work; T21: 100,000 characters are a form error.
+TEXT_MAX = 10_000
+STEP_TEXT_MAX = 2_000
+MAX_ROWS = 30
+ISO_DATE = "%Y-%m-%d"
+
+STEPS_PREFIX = "schritte"
+EB_PREFIX = "eb"
+
+# The order in which the editor shows the content items: Soll-Inhalte (R-KP-5), Kann-Inhalte (R-KP-6),
+# further agreements (R-KP-7).
+SOLL_KINDS = ("SOLL_1", "SOLL_2", "SOLL_3", "SOLL_4", "SOLL_5", "SOLL_6")
+KANN_KINDS = ("KANN_1", "KANN_2")
+EDITOR_KINDS = (*SOLL_KINDS, *KANN_KINDS, "WEITERE")
+
+CONTENT_HELP = {
+    "SOLL_1": "Welche Eingliederungsleistungen plant das Jobcenter? In der Ich-Perspektive der eLb.",
+    "SOLL_2": "Welche Eigenbemühungen unternimmt die eLb? Einzelheiten unten unter „Eigenbemühungen“.",
+    "SOLL_3": "Nur wenn relevant; sonst „nicht relevant“ ankreuzen.",
+    "SOLL_4": "Nur wenn relevant; sonst „nicht relevant“ ankreuzen.",
+    "SOLL_5": "Das übergeordnete Ziel, z. B. die angestrebte Tätigkeit.",
+    "SOLL_6": "Nur wenn relevant; sonst „nicht relevant“ ankreuzen. Gesundheitsdaten nur, soweit nötig.",
+    "KANN_1": "Nur mit Einverständnis der eLb und nur, soweit der Plan es braucht (besondere Kategorie).",
+    "KANN_2": "Leistungen für weitere Personen der Bedarfsgemeinschaft.",
+    "WEITERE": "Z. B. Suche nach Kinderbetreuung; auch diese Absprachen sind unverbindlich (R-KP-7).",
+}
+
+_ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+
+
+def no_control_characters(value: str) -> None:
+    """T21: control characters other than tab and line breaks are refused (NUL has Django's own check)."""
+    if any(unicodedata.category(char) == "Cc" and char not in _ALLOWED_CONTROLS and char != "\x00" for char in value):
+        raise ValidationError("Der Text enthält unzulässige Steuerzeichen.", code="control_characters")
+
+
+# forms.CharField already carries ProhibitNullCharactersValidator (NUL bytes); this adds the other controls.
+TEXT_VALIDATORS = [no_control_characters]
+
+
+def text_field(label: str, *, required: bool = False, max_length: int = TEXT_MAX, rows: int = 3, **kwargs: Any) -> Any:
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=max_length,
+        validators=TEXT_VALIDATORS,
+        widget=forms.Textarea(attrs={"rows": rows}) if rows > 1 else forms.TextInput(),
+        **kwargs,
+    )
+
+
+def date_field(label: str, *, required: bool = False, **kwargs: Any) -> Any:
+    return forms.DateField(
+        label=label,
+        required=required,
+        widget=forms.DateInput(format=ISO_DATE, attrs={"type": "date"}),
+        **kwargs,
+    )
+
+
+def choices_with_blank(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [("", "Bitte wählen"), *choices]
+
+
+class BootstrapMixin:
+    """Bootstrap classes on every widget; labels, errors and aria-describedby come from the templates."""
+
+    def style_fields(self) -> None:
+        for field in self.fields.values():  # type: ignore[attr-defined]
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            elif isinstance(widget, forms.HiddenInput):
+                continue
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+    def full_clean(self) -> None:
+        """Fields with errors get Bootstrap's red border as well as the linked message (not colour alone)."""
+        super().full_clean()  # type: ignore[misc]
+        for name in self.errors:  # type: ignore[attr-defined]
+            field = self.fields.get(name)  # type: ignore[attr-defined]
+            if field is not None and "is-invalid" not in field.widget.attrs.get("class", ""):
+                field.widget.attrs["class"] = f"{field.widget.attrs.get('class', '')} is-invalid".strip()
+
+
+def text_key(kind: str) -> str:
+    return f"text_{kind}"
+
+
+def not_relevant_key(kind: str) -> str:
+    return f"nicht_relevant_{kind}"
+
+
+class PlanContentForm(BootstrapMixin, forms.Form):
+    """The plan itself: Soll- and Kann-Inhalte, next goal, and the checklist of R-KP-3, R-EB-2, R-EB-3."""
+
+    lock_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2_000_000_000)
+    naechstes_ziel = text_field("Nächstes Ziel", help_text="Das nächste Etappenziel, in der Ich-Perspektive der eLb.")
+    gemeinsam_erarbeitet = forms.BooleanField(
+        label="Der Plan wurde gemeinsam mit der eLb erarbeitet (R-KP-3)", required=False
+    )
+    vb_erlaeutert = forms.BooleanField(
+        label="Die Leistungen aus dem Vermittlungsbudget wurden erläutert (R-EB-2)", required=False
+    )
+    infoblatt_vb_ausgehaendigt_on = date_field(
+        "Info-Blatt „VB-Eigenbemühungen/Vorstellungsgespräche“ ausgehändigt am (R-EB-3)"
+    )
+    beratungsvermerk_ref = text_field(
+        "Beratungsvermerk (Referenz)", max_length=100, rows=1, help_text="Z. B. das Aktenzeichen des Vermerks."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for kind in EDITOR_KINDS:
+            label = ContentKind(kind).label
+            self.fields[text_key(kind)] = text_field(
+                label, required=kind in MANDATORY_SOLL_KINDS, rows=3, help_text=CONTENT_HELP[kind]
+            )
+            if kind in MANDATORY_SOLL_KINDS:
+                self.fields[text_key(kind)].error_messages["required"] = (
+                    f"Bitte füllen Sie den Soll-Inhalt „{label}“ aus (R-KP-5)."
+                )
+            if kind in OPTIONAL_SOLL_KINDS:
+                self.fields[not_relevant_key(kind)] = forms.BooleanField(
+                    label=f"{label}: nicht relevant", required=False
+                )
+        self.fields["lock_version"].error_messages["required"] = (
+            "Der Bearbeitungsstand fehlt. Bitte laden Sie die Seite neu."
+        )
+        self.style_fields()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        handed_out = cleaned.get("infoblatt_vb_ausgehaendigt_on")
+        if handed_out is not None and handed_out > timezone.localdate():
+            self.add_error(
+                "infoblatt_vb_ausgehaendigt_on", "Das Datum der Aushändigung darf nicht in der Zukunft liegen."
+            )
+        for kind in OPTIONAL_SOLL_KINDS:
+            if cleaned.get(text_key(kind)) and cleaned.get(not_relevant_key(kind)):
+                self.add_error(
+                    not_relevant_key(kind),
+                    "Bitte geben Sie entweder einen Text ein oder kreuzen Sie „nicht relevant“ an, nicht beides.",
+                )
+        return cleaned
+
+    def sections(self) -> list[dict[str, Any]]:
+        """Fieldsets for the template: legend, the text field and, for Soll 3/4/6, the "nicht relevant" box."""
+        groups = (
+            ("Soll-Inhalte (R-KP-5)", SOLL_KINDS),
+            ("Kann-Inhalte (R-KP-6)", KANN_KINDS),
+            ("Weitere Absprachen (R-KP-7)", ("WEITERE",)),
+        )
+        return [
+            {
+                "legend": legend,
+                "items": [
+                    {
+                        "kind": kind,
+                        "text": self[text_key(kind)],
+                        "not_relevant": self[not_relevant_key(kind)] if kind in OPTIONAL_SOLL_KINDS else None,
+                        "mandatory": kind in MANDATORY_SOLL_KINDS,
+                    }
+                    for kind in kinds
+                ],
+            }
+            for legend, kinds in groups
+        ]
+
+    def checklist_fields(self) -> list[forms.BoundField]:
+        return [
+            self[name]
+            for name in (
+                "gemeinsam_erarbeitet",
+                "vb_erlaeutert",
+                "infoblatt_vb_ausgehaendigt_on",
+                "beratungsvermerk_ref",
+            )
+        ]
+
+
+class StepForm(BootstrapMixin, forms.Form):
+    """A next step (001 §5). No id field: the service replaces the plan's own rows (T6)."""
+
+    text = text_field("Schritt (Ich-Perspektive)", required=True, max_length=STEP_TEXT_MAX, rows=2)
+    responsible = forms.ChoiceField(
+        label="verantwortlich", choices=StepResponsible.choices, initial=StepResponsible.ELB
+    )
+    due_on = date_field("bis")
+    done_on = date_field("erledigt am")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["text"].error_messages["required"] = (
+            "Bitte beschreiben Sie den Schritt oder kreuzen Sie „Entfernen“ an."
+        )
+        self.style_fields()
+
+
+class EigenbemuehungForm(BootstrapMixin, forms.Form):
+    """An Eigenbemühung (R-EB-1): kind, minimum count, period, form and due day of the Nachweis."""
+
+    kind = forms.ChoiceField(label="Art", choices=choices_with_blank(EigenbemuehungKind.choices))
+    description = text_field("Beschreibung (Ich-Perspektive)", max_length=STEP_TEXT_MAX, rows=2)
+    min_count = forms.IntegerField(label="mindestens (Anzahl)", min_value=0, max_value=99)
+    period = forms.ChoiceField(label="Zeitraum", choices=choices_with_blank(Period.choices))
+    nachweis_form = forms.ChoiceField(
+        label="Form des Nachweises", choices=choices_with_blank(EigenbemuehungNachweisForm.choices)
+    )
+    nachweis_due_day = forms.IntegerField(
+        label="Nachweis bis zum Tag … des Folgezeitraums",
+        min_value=1,
+        max_value=28,
+        help_text="Ein Tag von 1 bis 28, z. B. 5 für „bis zum 5. des Folgemonats“ (D-07).",
+    )
+    min_count_zero_reason = text_field(
+        "Begründung bei Anzahl 0", max_length=300, rows=1, help_text="Nur nötig, wenn die Anzahl 0 ist (R-EB-1)."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].error_messages["required"] = "Bitte wählen Sie die Art der Eigenbemühung."
+        self.fields["period"].error_messages["required"] = "Bitte wählen Sie den Zeitraum."
+        self.fields["nachweis_form"].error_messages["required"] = "Bitte wählen Sie die Form des Nachweises."
+        self.fields["min_count"].error_messages["required"] = "Bitte geben Sie die Mindestanzahl an (auch 0)."
+        self.fields["nachweis_due_day"].error_messages["required"] = (
+            "Bitte geben Sie an, bis zu welchem Tag der Nachweis vorliegen soll."
+        )
+        self.style_fields()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("min_count") == 0 and not cleaned.get("min_count_zero_reason"):
+            self.add_error(
+                "min_count_zero_reason",
+                "Eine Mindestanzahl von 0 braucht eine Begründung, z. B. ein laufendes Reha-Verfahren (R-EB-1).",
+            )
+        return cleaned
+
+
+class RowFormSet(forms.BaseFormSet):
+    """Rows of plain forms; the DELETE box of each row gets an accessible name ("Schritt 2 entfernen")."""
+
+    noun = "Zeile"
+
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            number = "" if index is None else f" {index + 1}"
+            form.fields["DELETE"].label = f"{self.noun}{number} entfernen"
+            form.fields["DELETE"].widget.attrs["class"] = "form-check-input row-delete"
+
+    def new_row(self, index: int) -> forms.Form:
+        """An empty row with the given index, as the "hinzufügen" button appends it."""
+        form = self.form(
+            auto_id=self.auto_id,
+            prefix=self.add_prefix(index),
+            empty_permitted=True,
+            use_required_attribute=False,
+            renderer=self.renderer,
+        )
+        self.add_fields(form, index)
+        return form
+
+
+class StepRows(RowFormSet):
+    noun = "Schritt"
+
+
+class EigenbemuehungRows(RowFormSet):
+    noun = "Eigenbemühung"
+
+
+_ROWS = {"extra": 0, "can_delete": True, "max_num": MAX_ROWS, "validate_max": True, "absolute_max": MAX_ROWS}
+StepFormSet = formset_factory(StepForm, formset=StepRows, **_ROWS)
+EigenbemuehungFormSet = formset_factory(EigenbemuehungForm, formset=EigenbemuehungRows, **_ROWS)
+
+
+class ActivationForm(BootstrapMixin, forms.Form):
+    """DRAFT → ACTIVE (R-KP-4): optional start and end of the term; the review date follows from the rules."""
+
+    lock_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2_000_000_000)
+    valid_from = date_field("gültig ab", help_text="Leer lassen für heute.")
+    valid_to = date_field(
+        "gültig bis", help_text="Leer lassen für sechs Monate. Die Überprüfung bleibt spätestens nach sechs Monaten."
+    )
+    return_without_rfb_reason = text_field(
+        "Rückkehr zur Zusammenarbeit ohne RFB: Begründung (R-RET-1)",
+        max_length=2_000,
+        help_text="Nur ausfüllen, wenn der Fall zur Zusammenarbeit ohne Rechtsfolgenbelehrung zurückkehren soll.",
+    )
+    with_flyer = forms.BooleanField(label="Flyer/Informationsmaterial beilegen (R-KP-7)", required=False)
+
+    EARLIEST_DAYS_BACK = 30
+    LATEST_DAYS_AHEAD = 180
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.style_fields()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        today = timezone.localdate()
+        valid_from: date | None = cleaned.get("valid_from")
+        valid_to: date | None = cleaned.get("valid_to")
+        if valid_from is not None and valid_from < today - timedelta(days=self.EARLIEST_DAYS_BACK):
+            self.add_error("valid_from", f"„gültig ab“ darf höchstens {self.EARLIEST_DAYS_BACK} Tage zurückliegen.")
+        elif valid_from is not None and valid_from > today + timedelta(days=self.LATEST_DAYS_AHEAD):
+            self.add_error(
+                "valid_from", f"„gültig ab“ darf höchstens {self.LATEST_DAYS_AHEAD} Tage in der Zukunft liegen."
+            )
+        elif valid_to is not None:
+            start = valid_from or today
+            if valid_to < start:
+                self.add_error("valid_to", "„gültig bis“ darf nicht vor „gültig ab“ liegen.")
+            elif valid_to > start + timedelta(days=3 * 366):
+                self.add_error("valid_to", "„gültig bis“ darf höchstens drei Jahre nach „gültig ab“ liegen.")
+        return cleaned
+
+
+class ActivationPreviewForm(ActivationForm):
+    """The same dates for the live check of the review date (GET, no lock version needed)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["lock_version"].required = False
+
+
+class DiffForm(forms.Form):
+    von = forms.IntegerField(label="Version vorher", min_value=1, max_value=2**62)
+    zu = forms.IntegerField(label="Version nachher", min_value=1, max_value=2**62)
+
+
+class RowIndexForm(forms.Form):
+    """The next row index of a formset (the current TOTAL_FORMS), sent by the "hinzufügen" button."""
+
+    index = forms.IntegerField(min_value=0, max_value=MAX_ROWS)

@@ -1,0 +1,305 @@
+"""Mein Arbeitsplatz: the due and overdue deadlines of the user's cases (RULES.md section 7).
+
+Scope: the cases the user may see (`case_list_visible`, the only scoping function) that are open,
+and of those the ones the user is the responsible IFK for; a team lead sees the whole team.
+Set-based: one query per item kind (each joins the case and the eLb) and one for the unread
+notifications, whatever the number of cases or items.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import cast
+
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from cases.models import Case, Role, User
+from cases.selectors import case_list_visible
+from kooperationsplan.models import (
+    AssignmentStatus,
+    EigenbemuehungNachweis,
+    Escalation,
+    EscalationStatus,
+    Exemption,
+    ExemptionReason,
+    ExemptionStatus,
+    Kooperationsplan,
+    KPStatus,
+    MassnahmeZuweisung,
+    Notification,
+    Schlichtung,
+    SchlichtungOutcome,
+)
+
+# Look-ahead windows: the first reminder of each deadline (RULES.md section 7).
+REVIEW_LEAD_DAYS = 28  # D-01: 28 days before the review (schedule the talk)
+RUECKMELDUNG_LEAD_DAYS = 7  # D-05
+NACHWEIS_LEAD_DAYS = 7  # D-07
+EXEMPTION_LEAD_DAYS = 28  # D-02, D-03 (D-04: the recheck date is the job start)
+SOON_DAYS = 7  # "in den nächsten 7 Tagen" in the summary
+# A page must stay small whatever the caseload: the most urgent items of each kind are shown.
+LIMIT_PER_KIND = 200
+
+
+class Kind:
+    REVIEW = "REVIEW"
+    RUECKMELDUNG = "RUECKMELDUNG"
+    NACHWEIS = "NACHWEIS"
+    SCHLICHTUNG = "SCHLICHTUNG"
+    AUFFORDERUNG = "AUFFORDERUNG"
+    ANHOERUNG = "ANHOERUNG"
+    EXEMPTION = "EXEMPTION"
+
+
+KIND_LABELS = {
+    Kind.REVIEW: "Überprüfung des Kooperationsplans",
+    Kind.RUECKMELDUNG: "Rückmeldung zur Maßnahme",
+    Kind.NACHWEIS: "Nachweis der Eigenbemühungen",
+    Kind.SCHLICHTUNG: "Ende der Schlichtung",
+    Kind.AUFFORDERUNG: "Frist der Aufforderung",
+    Kind.ANHOERUNG: "Äußerungsfrist der Anhörung",
+    Kind.EXEMPTION: "Erneute Prüfung der Ausnahme",
+}
+KIND_ORDER = {kind: position for position, kind in enumerate(KIND_LABELS)}
+
+EXEMPTION_DEADLINES = {
+    ExemptionReason.EINSTELLUNGSZUSAGE: "D-04",
+    ExemptionReason.PARAGRAPH_10: "D-02",
+    ExemptionReason.PROFILLAGE_I: "D-03",
+}
+
+
+def _days(count: int) -> str:
+    return "1 Tag" if count == 1 else f"{count} Tagen"
+
+
+@dataclass(frozen=True)
+class WorklistItem:
+    kind: str
+    deadline: str  # the deadline ID of RULES.md section 7
+    detail: str
+    case_id: int
+    elb_name: str
+    kundennummer: str
+    responsible: str
+    due_on: date
+    days_left: int  # negative when overdue
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_left < 0
+
+    @property
+    def urgency(self) -> str:
+        if self.days_left < 0:
+            return f"überfällig seit {_days(-self.days_left)}"
+        if self.days_left == 0:
+            return "heute fällig"
+        return f"fällig in {_days(self.days_left)}"
+
+    @property
+    def url(self) -> str:
+        return reverse("kp:case", args=[self.case_id])
+
+    @property
+    def sort_key(self) -> tuple[date, int, str, int]:
+        # Overdue first, then by due date: the due date alone orders both.
+        return (self.due_on, KIND_ORDER[self.kind], self.elb_name, self.case_id)
+
+
+@dataclass(frozen=True)
+class WorklistGroup:
+    key: str
+    title: str
+    items: list[WorklistItem]
+
+
+@dataclass(frozen=True)
+class Worklist:
+    today: date
+    team_view: bool
+    groups: list[WorklistGroup]  # overdue, the next 7 days, later; each most urgent first
+    notifications: list[Notification]
+    truncated: bool
+
+    def _count(self, key: str) -> int:
+        return next(len(group.items) for group in self.groups if group.key == key)
+
+    @property
+    def overdue_count(self) -> int:
+        return self._count("ueberfaellig")
+
+    @property
+    def soon_count(self) -> int:
+        return self._count("naechste-7-tage")
+
+    @property
+    def later_count(self) -> int:
+        return self._count("spaeter")
+
+    @property
+    def counts_by_kind(self) -> list[tuple[str, int]]:
+        counts = Counter(item.kind for group in self.groups for item in group.items)
+        return [(label, counts[kind]) for kind, label in KIND_LABELS.items() if counts[kind]]
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(group.items for group in self.groups) and not self.notifications
+
+
+def worklist_cases(user: User) -> QuerySet[Case]:
+    """The open cases whose deadlines the user works: their own, or the whole team for a team lead."""
+    cases = case_list_visible(user).filter(closed_on__isnull=True)
+    if user.role != Role.TEAMLEITUNG:
+        cases = cases.filter(responsible=user)
+    return cases
+
+
+def _item(kind: str, deadline: str, detail: str, case: Case, due_on: date, today: date) -> WorklistItem:
+    responsible = case.responsible
+    return WorklistItem(
+        kind=kind,
+        deadline=deadline,
+        detail=detail,
+        case_id=case.pk,
+        elb_name=f"{case.elb.last_name}, {case.elb.first_name}",
+        kundennummer=case.elb.kundennummer,
+        responsible=responsible.get_full_name() or responsible.username,
+        due_on=due_on,
+        days_left=(due_on - today).days,
+    )
+
+
+CASE_JOINS = ("case__elb", "case__responsible")
+
+
+def worklist_items(user: User, *, on: date) -> tuple[list[WorklistItem], bool]:
+    """All items, most urgent first, and whether some kind had more than LIMIT_PER_KIND items.
+
+    Seven queries, one per kind; the case subquery is inlined by PostgreSQL (no query of its own).
+    """
+    case_ids = worklist_cases(user).values("pk")
+    items: list[WorklistItem] = []
+    truncated = False
+
+    def take(rows: QuerySet) -> list:
+        nonlocal truncated
+        fetched = list(rows[: LIMIT_PER_KIND + 1])
+        truncated = truncated or len(fetched) > LIMIT_PER_KIND
+        return fetched[:LIMIT_PER_KIND]
+
+    # D-01 (R-KP-4, R-FS-1): review overdue or due within 28 days.
+    plans = Kooperationsplan.objects.filter(
+        case__in=case_ids,
+        status__in=[KPStatus.ACTIVE, KPStatus.UNDER_REVIEW],
+        review_due__lte=on + timedelta(days=REVIEW_LEAD_DAYS),
+    )
+    for plan in take(plans.select_related(*CASE_JOINS).order_by("review_due", "pk")):
+        detail = f"Version {plan.version_number}, {plan.get_status_display()}"
+        items.append(_item(Kind.REVIEW, "D-01", detail, plan.case, plan.review_due, on))
+
+    # D-05 (001 §5.1, §6.1): Vorstellung/Rückmeldung to an issued assignment, within 7 days or past.
+    assignments = MassnahmeZuweisung.objects.filter(
+        case__in=case_ids,
+        status__in=[AssignmentStatus.SCHREIBEN_ISSUED, AssignmentStatus.BESCHEID_ISSUED],
+        rueckmeldung_due__lte=on + timedelta(days=RUECKMELDUNG_LEAD_DAYS),
+    )
+    for assignment in take(assignments.select_related(*CASE_JOINS, "massnahme").order_by("rueckmeldung_due", "pk")):
+        detail = f"{assignment.massnahme.title} ({assignment.get_status_display()})"
+        items.append(_item(Kind.RUECKMELDUNG, "D-05", detail, assignment.case, assignment.rueckmeldung_due, on))
+
+    # D-07 (001 §5.2, R-EB-4): evidence not received, due within 7 days or past.
+    nachweise = EigenbemuehungNachweis.objects.filter(
+        eigenbemuehung__plan__case__in=case_ids,
+        received_on__isnull=True,
+        due_on__lte=on + timedelta(days=NACHWEIS_LEAD_DAYS),
+    ).select_related("eigenbemuehung__plan__case__elb", "eigenbemuehung__plan__case__responsible")
+    for nachweis in take(nachweise.order_by("due_on", "pk")):
+        detail = f"Zeitraum {nachweis.period_start:%d.%m.%Y}–{nachweis.period_end:%d.%m.%Y}"
+        case = nachweis.eigenbemuehung.plan.case
+        items.append(_item(Kind.NACHWEIS, "D-07", detail, case, nachweis.due_on, on))
+
+    # D-12 (L-07, R-SCH-2): a running Schlichtung ends at the latest after 4 weeks.
+    schlichtungen = Schlichtung.objects.filter(case__in=case_ids, outcome=SchlichtungOutcome.RUNNING)
+    for schlichtung in take(schlichtungen.select_related(*CASE_JOINS).order_by("ends_on", "pk")):
+        detail = f"begonnen am {schlichtung.started_on:%d.%m.%Y}"
+        items.append(_item(Kind.SCHLICHTUNG, "D-12", detail, schlichtung.case, schlichtung.ends_on, on))
+
+    # D-09: the compliance deadline of an Aufforderung; D-10: the Äußerungsfrist of an Anhörung.
+    escalations = Escalation.objects.filter(case__in=case_ids).select_related(*CASE_JOINS)
+    aufforderungen = escalations.filter(status=EscalationStatus.AUFFORDERUNG_ISSUED)
+    for escalation in take(aufforderungen.order_by("compliance_deadline", "pk")):
+        detail = f"{escalation.get_breach_kind_display()} vom {escalation.breach_date:%d.%m.%Y}"
+        items.append(
+            _item(Kind.AUFFORDERUNG, "D-09", detail, escalation.case, cast(date, escalation.compliance_deadline), on)
+        )
+    anhoerungen = escalations.filter(status=EscalationStatus.ANHOERUNG)
+    for escalation in take(anhoerungen.order_by("anhoerung_deadline", "pk")):
+        detail = f"{escalation.get_breach_kind_display()} vom {escalation.breach_date:%d.%m.%Y}"
+        items.append(
+            _item(Kind.ANHOERUNG, "D-10", detail, escalation.case, cast(date, escalation.anhoerung_deadline), on)
+        )
+
+    # D-02, D-03, D-04 (001 §8): re-check of an active exemption within 28 days or past.
+    exemptions = Exemption.objects.filter(
+        case__in=case_ids,
+        status=ExemptionStatus.ACTIVE,
+        recheck_due__lte=on + timedelta(days=EXEMPTION_LEAD_DAYS),
+    )
+    for exemption in take(exemptions.select_related(*CASE_JOINS).order_by("recheck_due", "pk")):
+        deadline = EXEMPTION_DEADLINES[exemption.reason]
+        items.append(
+            _item(Kind.EXEMPTION, deadline, exemption.get_reason_display(), exemption.case, exemption.recheck_due, on)
+        )
+
+    items.sort(key=lambda item: item.sort_key)
+    return items, truncated
+
+
+def worklist_notifications(user: User) -> list[Notification]:
+    """The user's unread notifications, newest first; one about a case the user may no longer see is left out."""
+    visible = case_list_visible(user).values("pk")
+    notifications = Notification.objects.filter(user=user, read_at__isnull=True).filter(
+        Q(case__isnull=True) | Q(case__in=visible)
+    )
+    return list(notifications.select_related("case__elb", "reminder").order_by("-created_at", "-pk")[:LIMIT_PER_KIND])
+
+
+def worklist_build(user: User, *, on: date) -> Worklist:
+    items, truncated = worklist_items(user, on=on)
+    soon = on + timedelta(days=SOON_DAYS)
+    groups = [
+        WorklistGroup("ueberfaellig", "Überfällig", [item for item in items if item.due_on < on]),
+        WorklistGroup(
+            "naechste-7-tage",
+            "Heute und in den nächsten 7 Tagen fällig",
+            [item for item in items if on <= item.due_on <= soon],
+        ),
+        WorklistGroup("spaeter", "Später fällig", [item for item in items if item.due_on > soon]),
+    ]
+    return Worklist(
+        today=on,
+        team_view=user.role == Role.TEAMLEITUNG,
+        groups=groups,
+        notifications=worklist_notifications(user),
+        truncated=truncated,
+    )
+
+
+@require_GET
+def worklist(request: HttpRequest) -> HttpResponse:
+    user = cast(User, request.user)
+    return render(
+        request, "kooperationsplan/worklist.html", {"worklist": worklist_build(user, on=timezone.localdate())}
+    )

@@ -1,0 +1,78 @@
+"""Access scoping (DESIGN.md "Access and data protection"): one selector decides who sees which case."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from cases.models import AccessLog
+from cases.selectors import case_list_visible
+from tests.conftest import client_for
+from tests.factories import CaseFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cases_of_both_teams(ifk_nord, ifk_nord2, ifk_sued):
+    nord = [CaseFactory(responsible=ifk_nord), CaseFactory(responsible=ifk_nord2)]
+    sued = [CaseFactory(responsible=ifk_sued)]
+    return nord, sued
+
+
+@pytest.mark.parametrize(
+    ("persona", "sees"),
+    [
+        ("ifk_nord", "nord"),  # an IFK works the cases of the own team, also a colleague's
+        ("ifk_sued", "sued"),  # an IFK of another team sees only that team
+        ("tl_nord", "nord"),  # a team lead sees the own team
+        ("fachadmin", "all"),  # the Fachadministration sees all
+    ],
+)
+def test_case_list_visible_by_persona(request, cases_of_both_teams, persona, sees):
+    nord, sued = cases_of_both_teams
+    user = request.getfixturevalue(persona)
+    expected = {"nord": nord, "sued": sued, "all": nord + sued}[sees]
+    assert set(case_list_visible(user)) == set(expected)
+
+
+def test_inactive_user_and_user_without_team_see_nothing(cases_of_both_teams, ifk_nord):
+    ifk_nord.is_active = False
+    ifk_nord.save()
+    assert not case_list_visible(ifk_nord).exists()
+    # A team lead without a team cannot exist (database constraint), an FA without staff rights still sees all.
+    assert case_list_visible(UserFactory(fa=True)).count() == 3
+
+
+def test_own_case_page_writes_exactly_one_access_log_row(ifk_nord):
+    """T2: IFK opens own case: 200, exactly one access log row."""
+    case = CaseFactory(responsible=ifk_nord)
+    response = client_for(ifk_nord).get(f"/faelle/{case.pk}/")
+    assert response.status_code == 200
+    rows = list(AccessLog.objects.all())
+    assert len(rows) == 1
+    assert rows[0].user == ifk_nord
+    assert rows[0].case_id_accessed == case.pk
+    assert rows[0].outcome == AccessLog.Outcome.GRANTED
+    assert rows[0].view_name == "kp:case"
+
+
+def test_other_teams_case_is_404_and_the_denial_is_logged(ifk_nord, ifk_sued):
+    """T1: another team's case answers 404 (never 403) and the access log records the denial."""
+    case = CaseFactory(responsible=ifk_sued)
+    response = client_for(ifk_nord).get(f"/faelle/{case.pk}/")
+    assert response.status_code == 404
+    assert case.elb.last_name not in response.content.decode()
+    row = AccessLog.objects.get()
+    assert (row.user, row.case_id_accessed, row.outcome) == (ifk_nord, case.pk, AccessLog.Outcome.DENIED)
+
+
+def test_unknown_case_id_looks_the_same_as_a_foreign_case(ifk_nord, ifk_sued):
+    foreign = CaseFactory(responsible=ifk_sued)
+    client = client_for(ifk_nord)
+    foreign_response = client.get(f"/faelle/{foreign.pk}/")
+    missing_response = client.get(f"/faelle/{foreign.pk + 1000}/")
+    assert foreign_response.status_code == missing_response.status_code == 404
+    csrf = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]+"')
+    assert csrf.sub(b"", foreign_response.content) == csrf.sub(b"", missing_response.content)

@@ -1,0 +1,225 @@
+"""Case pages and workflow actions in the browser's HTTP terms: scoping, access log, queries, refusals, input."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cases.models import AccessLog, Case, Potenzialanalyse
+from kooperationsplan.models import Escalation, TeamLeadApproval
+from letters.models import Letter
+from tests.conftest import client_for
+from tests.factories import CaseFactory, ElbFactory, LetterFactory, TimelineEventFactory
+from tests.kooperationsplan.workflow_helpers import BERLIN, active_plan, new_case
+
+pytestmark = pytest.mark.django_db
+
+TABS = [
+    "",
+    "zeitstrahl/",
+    "potenzialanalyse/",
+    "plaene/",
+    "massnahmen/",
+    "termine/",
+    "schreiben/",
+    "aktion/breach_record/",
+    "aktion/invitation/",
+]
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(datetime(2026, 3, 2, 9, tzinfo=BERLIN), tick=False) as traveller:
+        yield traveller
+
+
+@pytest.mark.parametrize("tab", TABS)
+def test_every_case_page_is_scoped_and_logged(ifk_nord, ifk_sued, tab):
+    """T1/T2: own case 200 with one access-log row; another team's case 404 with a denied row."""
+    own = CaseFactory(responsible=ifk_nord)
+    foreign = CaseFactory(responsible=ifk_sued)
+    client = client_for(ifk_nord)
+    assert client.get(f"/faelle/{own.pk}/{tab}").status_code == 200
+    assert client.get(f"/faelle/{foreign.pk}/{tab}").status_code == 404
+    rows = list(AccessLog.objects.order_by("id").values_list("case_id_accessed", "outcome"))
+    assert rows == [(own.pk, "granted"), (foreign.pk, "denied")]
+
+
+@pytest.mark.parametrize("tab", ["", "zeitstrahl/", "schreiben/", "plaene/", "termine/", "massnahmen/"])
+def test_case_pages_run_a_fixed_number_of_queries(ifk_nord, tab, clock):
+    case = new_case(ifk=ifk_nord)
+    active_plan(case)
+    client = client_for(ifk_nord)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(f"/faelle/{case.pk}/{tab}").status_code == 200
+        return len(ctx.captured_queries)
+
+    few = count()
+    for _ in range(12):
+        TimelineEventFactory(case=case)
+        LetterFactory(case=case)
+    assert count() == few
+
+
+def test_header_says_whether_an_rfb_applies_and_why(ifk_nord, clock):
+    case = new_case(ifk=ifk_nord)
+    plan = active_plan(case)
+    html = client_for(ifk_nord).get(f"/faelle/{case.pk}/").content.decode()
+    assert "gilt derzeit nicht" in html
+    assert "Die Zusammenarbeit funktioniert" in html
+    assert "R-KP-9" in html
+    assert f"Überprüfung KP v1: {plan.review_due:%d.%m.%Y}" in html
+
+
+def test_refused_actions_are_shown_disabled_with_reason_and_source(ifk_nord, clock):
+    case = new_case(ifk=ifk_nord)
+    html = client_for(ifk_nord).get(f"/faelle/{case.pk}/").content.decode()
+    assert 'disabled aria-describedby="why-' in html
+    assert "Zuerst muss die Potenzialanalyse vollständig sein" in html
+    assert "Fachliche Hinweise KP, Nr. 3" in html
+
+
+def test_an_action_runs_the_service_and_a_refused_one_changes_nothing(ifk_nord, clock):
+    case = new_case(ifk=ifk_nord)
+    active_plan(case)
+    client = client_for(ifk_nord)
+    response = client.post(
+        f"/faelle/{case.pk}/aktion/breach_record/",
+        {"breach_kind": "EB_FEHLEN", "breach_date": "2026-03-01", "description": "Nachweis fehlt."},
+    )
+    assert response.status_code == 302
+    escalation = Escalation.objects.get(case=case)
+    letters = Letter.objects.count()
+    refused = client.post(f"/faelle/{case.pk}/aktion/anhoerung/?escalation={escalation.pk}", {"token": "t1"})
+    assert refused.status_code == 422
+    assert "Der Schritt wurde nicht ausgeführt" in refused.content.decode()
+    assert Escalation.objects.get(pk=escalation.pk).status == "BREACH_DETECTED"
+    assert Letter.objects.count() == letters
+
+
+def test_double_submit_of_an_invitation_creates_one_letter(ifk_nord, clock):
+    """T8: the form's one-time token makes the second POST a no-op."""
+    case = new_case(ifk=ifk_nord)
+    data = {
+        "token": "same-token",
+        "kind": "ERST",
+        "date": "2026-03-20",
+        "time": "10:00",
+        "location": "Raum 1.07",
+        "meldezweck": "Erstgespräch zur Potenzialanalyse",
+        "documents_to_bring": "",
+        "choice": "DEFAULT",
+        "deviation_reason": "",
+    }
+    client = client_for(ifk_nord)
+    assert client.post(f"/faelle/{case.pk}/aktion/invitation/", data).status_code == 302
+    assert client.post(f"/faelle/{case.pk}/aktion/invitation/", data).status_code == 302
+    letter = Letter.objects.get(case=case)
+    assert (letter.kind, letter.with_rfb) == ("EINL_KP_ERST", False)
+
+
+@pytest.mark.parametrize("bad", ["a\x00b", "x" * 100_000])
+def test_bad_input_in_action_and_pa_forms_is_a_form_error(ifk_nord, bad, clock):
+    """T21: NUL bytes and 100k-character fields give a form error (400), never a 500; nothing changes."""
+    case = new_case(ifk=ifk_nord)
+    active_plan(case)
+    client = client_for(ifk_nord)
+    response = client.post(
+        f"/faelle/{case.pk}/aktion/breach_record/",
+        {"breach_kind": "EB_FEHLEN", "breach_date": "2026-03-01", "description": bad},
+    )
+    assert response.status_code == 400
+    assert not Escalation.objects.filter(case=case).exists()
+    pa = Potenzialanalyse.objects.get(case=case)
+    response = client.post(f"/faelle/{case.pk}/potenzialanalyse/", {"version": pa.version, "strengths": bad})
+    assert response.status_code == 400
+    assert Potenzialanalyse.objects.get(case=case).strengths == pa.strengths
+
+
+def test_extra_post_fields_are_ignored(ifk_nord, team_sued, clock):
+    """T6: fields like team or status in a POST change nothing."""
+    client = client_for(ifk_nord)
+    response = client.post(
+        "/faelle/neu/",
+        {
+            "kundennummer": "123A456789",
+            "salutation": "FRAU",
+            "first_name": "Petra",
+            "last_name": "Probe",
+            "birth_date": "1990-05-04",
+            "street": "Weg 1",
+            "postal_code": "12345",
+            "city": "Musterstadt",
+            "leistungsbeginn": "2026-02-01",
+            "team": team_sued.pk,
+            "cooperation_mode": "EXEMPT",
+            "responsible": 999,
+        },
+    )
+    assert response.status_code == 302
+    case = Case.objects.get(elb__kundennummer="123A456789")
+    assert (case.team, case.responsible, case.cooperation_mode) == (ifk_nord.team, ifk_nord, "NO_KP_YET")
+    pa_response = client.post(f"/faelle/{case.pk}/potenzialanalyse/", {"version": 1, "status": "COMPLETE"})
+    assert pa_response.status_code == 302
+    assert Potenzialanalyse.objects.get(case=case).status == "IN_PROGRESS"
+
+
+def test_duplicate_kundennummer_is_refused_with_a_clear_message(ifk_nord):
+    ElbFactory(kundennummer="123A456789")
+    response = client_for(ifk_nord).post(
+        "/faelle/neu/",
+        {
+            "kundennummer": "123a456789",
+            "salutation": "HERR",
+            "first_name": "Paul",
+            "last_name": "Probe",
+            "birth_date": "1990-05-04",
+            "street": "Weg 1",
+            "postal_code": "12345",
+            "city": "Musterstadt",
+            "leistungsbeginn": "2026-02-01",
+        },
+    )
+    assert response.status_code == 400
+    assert "Diese Kundennummer ist bereits vergeben" in response.content.decode()
+    assert Case.objects.count() == 0
+
+
+def test_pa_conflict_page_keeps_the_input(ifk_nord, ifk_nord2, clock):
+    """T7: two people save the same PA version; the second sees both versions and nothing is overwritten."""
+    case = new_case(ifk=ifk_nord)
+    first, second = client_for(ifk_nord), client_for(ifk_nord2)
+    second.get(f"/faelle/{case.pk}/potenzialanalyse/")
+    assert first.post(f"/faelle/{case.pk}/potenzialanalyse/", {"version": 1, "strengths": "Erste"}).status_code == 302
+    response = second.post(f"/faelle/{case.pk}/potenzialanalyse/", {"version": 1, "strengths": "Zweite"})
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Bearbeitungskonflikt" in html
+    assert "Erste" in html
+    assert "Zweite" in html
+    assert Potenzialanalyse.objects.get(case=case).strengths == "Erste"
+
+
+def test_ifk_cannot_decide_a_team_lead_vorlage(ifk_nord, tl_nord, clock):
+    """T4: an IFK calling a team-lead action gets 403 and nothing changes."""
+    case = new_case(ifk=ifk_nord)
+    approval = TeamLeadApproval.objects.create(
+        case=case,
+        kind="SCHLICHTUNG",
+        subject_type="kooperationsplan.Kooperationsplan",
+        subject_id=1,
+        requested_by=ifk_nord,
+    )
+    response = client_for(ifk_nord).post(f"/faelle/{case.pk}/vorlage/{approval.pk}/", {"decision": "1"})
+    assert response.status_code == 403
+    assert TeamLeadApproval.objects.get(pk=approval.pk).status == "OPEN"
+    response = client_for(tl_nord).post(f"/faelle/{case.pk}/vorlage/{approval.pk}/", {"decision": "1"})
+    assert response.status_code == 302
+    assert TeamLeadApproval.objects.get(pk=approval.pk).status == "APPROVED"
+    assert date(2026, 3, 2) == TeamLeadApproval.objects.get(pk=approval.pk).decided_at.astimezone(BERLIN).date()
