@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -193,7 +194,10 @@ def _draft(case: Case) -> Kooperationsplan:
 
 
 def _key(case: Case, action: str, data: dict[str, Any]) -> str:
-    return f"{action}:{case.pk}:{data.get('token', '')}"
+    """The idempotency key of one submitted form (T8): the same form token always gives the same key.
+    Hashed, because the composite of action, case and token can exceed the column's 64 characters."""
+    raw = f"{action}:{case.pk}:{data.get('token', '')}"
+    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def _run_kp_start(case: Case, user: User, data: dict[str, Any], target: dict[str, int]) -> str:

@@ -32,6 +32,8 @@ def test_ifk_sees_only_own_team_and_gets_404_for_the_other_team(page, live_serve
     assert_no_axe_violations(axe, page)
 
     login(page, live_server.url, ifk_nord.username, PASSWORD)
+    expect(page.get_by_role("heading", name="Mein Arbeitsplatz")).to_be_visible()
+    page.get_by_role("link", name="Fälle", exact=True).click()
     expect(page.get_by_role("heading", name="Fälle – Team Nord")).to_be_visible()
     expect(page.locator("header")).to_contain_text("Nora Nordhoff")
     expect(page.locator("footer")).to_contain_text("Rechtsstand")
