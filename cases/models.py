@@ -587,3 +587,35 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} → Fall {self.case_id_accessed}: {self.outcome}"
+
+
+class CalendarFeedToken(models.Model):
+    """The secret of a user's calendar subscription (iCalendar feed). Only its SHA-256 is stored.
+
+    The token itself is shown once, when it is created; whoever holds the feed URL can read the
+    dates of the user's cases, so it can be revoked (and a new one created) at any time. Revoked rows
+    are kept so that a request with an old token is logged as "revoked" rather than "unknown".
+    """
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="calendar_tokens", verbose_name="Benutzer/in")
+    token_hash = models.CharField("SHA-256 des Tokens", max_length=64, unique=True)
+    created_at = models.DateTimeField("erzeugt am", db_default=Now())
+    last_used_at = models.DateTimeField("zuletzt abgerufen am", null=True, blank=True)
+    revoked_at = models.DateTimeField("widerrufen am", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Kalender-Abo"
+        verbose_name_plural = "Kalender-Abos"
+        constraints = [
+            models.CheckConstraint(condition=Q(token_hash__regex=r"^[0-9a-f]{64}$"), name="calendar_token_hash_format"),
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(revoked_at__isnull=True), name="calendar_token_one_active_per_user"
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True) | Q(revoked_at__gte=models.F("created_at")),
+                name="calendar_token_revoked_after_created",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Kalender-Abo von {self.user_id} ({'widerrufen' if self.revoked_at else 'gültig'})"
