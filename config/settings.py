@@ -200,6 +200,16 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis redelivers a job whose worker died (acks_late) after this many seconds (T14).
+CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
+
+# Letters (issue 5): the render claim is a lease, so that a redelivered job can take over from a dead worker;
+# the outbox sweep re-dispatches letters not handed over after the grace time, or handed over and lost.
+LETTER_RENDER_LEASE_SECONDS = int(os.environ.get("LETTER_RENDER_LEASE_SECONDS", "120"))
+LETTER_DISPATCH_GRACE_SECONDS = int(os.environ.get("LETTER_DISPATCH_GRACE_SECONDS", "60"))
+LETTER_DISPATCH_LOST_SECONDS = int(os.environ.get("LETTER_DISPATCH_LOST_SECONDS", "900"))
+LETTER_DISPATCH_BATCH = 500
 
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend"

@@ -16,7 +16,7 @@ from django.utils import timezone
 from cases.models import Case, User
 from cases.services import timeline_record
 from letters.models import Letter
-from letters.services import letter_issue
+from letters.services import LetterError, letter_issue
 from rules.decision import Decision, Reason, refuse
 from rules.letters import LETTER_SPECS, LetterKind, RfbBlock, recipients_for
 from rules.states import Transition, find_transition
@@ -177,18 +177,25 @@ def freeze_letter(
         "rechtsbehelfsbelehrung": spec.is_va,
         "content": content,
     }
-    return letter_issue(
-        case=case,
-        kind=kind.value,
-        letter_date=letter_date,
-        recipients=recipients,
-        context=context,
-        with_rfb=spec.with_rfb,
-        is_va=spec.is_va,
-        issued_by=actor,
-        idempotency_key=idempotency_key,
-        rule_set=decision.rule_set,
-    )
+    try:
+        return letter_issue(
+            case=case,
+            kind=kind.value,
+            letter_date=letter_date,
+            recipients=recipients,
+            context=context,
+            with_rfb=spec.with_rfb,
+            is_va=spec.is_va,
+            issued_by=actor,
+            idempotency_key=idempotency_key,
+            rule_set=decision.rule_set,
+        )
+    except LetterError as error:
+        # RULES.md 6.2: a letter missing a required field is not issued; the step is refused as a whole, so the
+        # caller's transaction rolls back and nothing changes.
+        raise WorkflowRefused(
+            refuse(Reason("letter.not_issuable", "RULES-6.2", ("RULES.md 6.2", *spec.sources), {"message": str(error)}))
+        ) from error
 
 
 def _rfb_json(rfb: RfbBlock | None) -> dict[str, Any] | None:

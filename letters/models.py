@@ -93,6 +93,10 @@ class Letter(models.Model):
     rendered_at = models.DateTimeField("erzeugt am", null=True, blank=True)
     render_attempts = models.PositiveSmallIntegerField("Erzeugungsversuche", default=0)
     render_error = models.TextField("Fehler bei der Erzeugung", blank=True)
+    # Outbox (DESIGN.md "Jobs", T9): the row itself is the job; these say when it last went to the broker and
+    # when a worker last claimed it (a lease, so that a redelivery after a killed worker can take over, T14).
+    dispatched_at = models.DateTimeField("an den Hintergrunddienst übergeben am", null=True, blank=True)
+    render_started_at = models.DateTimeField("Erzeugung begonnen am", null=True, blank=True)
 
     class Meta:
         verbose_name = "Schreiben"
@@ -125,6 +129,12 @@ class Letter(models.Model):
                     recipients__0__isnull=False,
                 ),
                 name="letter_has_recipient",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="FAILED") | ~Q(render_error=""), name="letter_failed_has_german_error"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="AWAITING_RELEASE") | Q(with_rfb=True), name="letter_release_only_for_rfb"
             ),
             # Four-eyes release: another person than the issuer, with a time.
             models.CheckConstraint(
@@ -161,3 +171,73 @@ class ArchiveEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document_type} v{self.version}"
+
+
+class LetterRunKind(models.TextChoices):
+    REVIEW_INVITATION = "REVIEW_INVITATION", "Einladungen zum Überprüfungsgespräch (KP-Fortschreibung)"
+
+
+class LetterRunItemStatus(models.TextChoices):
+    PENDING = "PENDING", "offen"
+    DONE = "DONE", "ausgestellt"
+    FAILED = "FAILED", "fehlgeschlagen"
+
+
+class LetterRun(models.Model):
+    """A mass letter run (Serienbrief) for the cases of one team (T20). The selection and the per-case step
+    live in kooperationsplan.massrun; this row and its items are the progress record."""
+
+    Kind = LetterRunKind
+
+    team = models.ForeignKey("cases.Team", on_delete=models.PROTECT, related_name="+", verbose_name="Team")
+    kind = models.CharField("Art", max_length=30, choices=Kind.choices)
+    parameters = models.JSONField("Angaben für alle Schreiben", default=dict)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("angelegt am", db_default=Now())
+    finished_at = models.DateTimeField("abgeschlossen am", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Serienbrief-Lauf"
+        verbose_name_plural = "Serienbrief-Läufe"
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(kind__in=LetterRunKind.values), name="letterrun_kind_valid")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.pk})"
+
+
+class LetterRunItem(models.Model):
+    """One case of a mass run: processed once (claimed under a row lock), its letter or its German reasons."""
+
+    Status = LetterRunItemStatus
+
+    run = models.ForeignKey(LetterRun, on_delete=models.PROTECT, related_name="items")
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+", verbose_name="Fall")
+    position = models.PositiveIntegerField("Reihenfolge")
+    starts_at = models.DateTimeField("Termin")
+    status = models.CharField("Status", max_length=8, choices=Status.choices, default=Status.PENDING)
+    letter = models.ForeignKey(Letter, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    errors = models.JSONField("Gründe", default=list, blank=True)
+    attempts = models.PositiveSmallIntegerField("Versuche", default=0)
+    processed_at = models.DateTimeField("verarbeitet am", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Serienbrief-Fall"
+        verbose_name_plural = "Serienbrief-Fälle"
+        ordering = ["run", "position"]
+        indexes = [models.Index(fields=["run", "status"], name="letterrunitem_run_status_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "case"], name="letterrunitem_one_per_case"),
+            models.UniqueConstraint(fields=["run", "position"], name="letterrunitem_unique_position"),
+            models.CheckConstraint(condition=Q(status__in=LetterRunItemStatus.values), name="letterrunitem_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status="DONE") | Q(letter__isnull=False), name="letterrunitem_done_has_letter"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="FAILED") | (Q(letter__isnull=True) & ~Q(errors=[])),
+                name="letterrunitem_failed_has_reasons",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Lauf {self.run_id}, Fall {self.case_id}: {self.get_status_display()}"

@@ -36,10 +36,11 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from letters import texts
-from letters.services import TEMPLATE_VERSION, LetterError
 from rules.letters import LETTER_SPECS, LetterKind
 from rules.ruleset import CURRENT
 
+# The version of the templates and texts of this module and letters/texts.py; frozen on every letter.
+TEMPLATE_VERSION = "2026.1"
 PDF_VARIANT = "pdf/a-3a"
 STATIC_SCHEME = "kpstatic:"
 COPY_START = "<!-- kp:copy-start -->"
@@ -78,8 +79,12 @@ REQUIRED_SNAPSHOT = (
 REQUIRED_RECIPIENT = ("name", "street", "postal_code", "city")
 
 
+class LetterError(Exception):
+    """A letter cannot be issued or rendered; the message is German and shown to the user."""
+
+
 class LetterRenderError(LetterError):
-    """The snapshot cannot be rendered; the message is German and names the rule."""
+    """The snapshot breaks the catalogue or misses a required field; the message is German and names the rule."""
 
 
 # --- Public API ---------------------------------------------------------------------------------------
@@ -96,14 +101,7 @@ def render_letter_html(
     """The letter as HTML: one copy per recipient (P5), from the frozen snapshot only."""
     kind = _checked_kind(kind)
     snapshot = letter_snapshot
-    _check_rfb_and_va(kind, snapshot)
-    _check_required(kind, snapshot, recipients)
-    try:
-        letter_date = texts.parse_date(snapshot["letter_date"])
-        subject, blocks = BODY_BUILDERS[kind](snapshot, snapshot.get("content") or {})
-    except (KeyError, TypeError, ValueError) as error:
-        # A malformed snapshot (e.g. a date that is not ISO) fails as a letter error the task can record.
-        raise LetterRenderError(f"Das Schreiben {kind} kann nicht erzeugt werden: {error!r}") from error
+    letter_date, subject, blocks = _checked_body(kind, snapshot, recipients)
     jobcenter = snapshot["jobcenter"]
     sender = snapshot["sender"]
     context = {
@@ -134,6 +132,29 @@ def render_letter_html(
         "enclosures": _enclosures(kind, snapshot.get("content") or {}),
     }
     return render_to_string("letters/letter.html", context)
+
+
+def check_snapshot(letter_snapshot: Mapping[str, Any], *, kind: str, recipients: list[dict[str, Any]]) -> None:
+    """The render-time checks, run when the letter is issued (RULES.md 6.2: "the generator must fail if any
+    [required field] is missing"): catalogue (R-KP-2, R-LET-1, R-LET-2), required fields, and a dry run of
+    the body, so that an issued letter can always be rendered. Raises LetterRenderError."""
+    _checked_body(_checked_kind(kind), letter_snapshot, recipients)
+
+
+def _checked_body(
+    kind: str, snapshot: Mapping[str, Any], recipients: list[dict[str, Any]]
+) -> tuple[Any, str, list[Block]]:
+    _check_rfb_and_va(kind, snapshot)
+    _check_required(kind, snapshot, recipients)
+    try:
+        letter_date = texts.parse_date(snapshot["letter_date"])
+        subject, blocks = BODY_BUILDERS[kind](snapshot, snapshot.get("content") or {})
+    except (KeyError, TypeError, ValueError) as error:
+        # A malformed snapshot (e.g. a date that is not ISO) fails as a letter error the task can record.
+        raise LetterRenderError(
+            f"Das Schreiben „{texts.KIND_TITLES[kind]}“ kann nicht erzeugt werden: ungültige Angabe {error!r}."
+        ) from error
+    return letter_date, subject, blocks
 
 
 def render_pdf(html: str, *, title: str) -> bytes:
@@ -330,7 +351,65 @@ def _check_required(kind: str, snapshot: Mapping[str, Any], recipients: list[dic
     if kind in ("ANH_31", "ANH_32"):
         _check_level(content.get("percent"), content.get("months"))
     if missing:
-        raise LetterRenderError(f"RULES.md 6.2: Pflichtangaben fehlen für {kind}: {', '.join(missing)}")
+        fields = ", ".join(f"{_field_label(field)} [{field}]" for field in missing)
+        raise LetterRenderError(
+            f"Pflichtangaben fehlen (RULES.md 6.2) für das Schreiben „{texts.KIND_TITLES[kind]}“: {fields}. "
+            "Bitte ergänzen Sie die Angaben; das Schreiben wurde nicht ausgestellt."
+        )
+
+
+# German names of the required fields, so that the refusal says what to fill in (RULES.md 6.2).
+FIELD_LABELS = {
+    "letter_date": "Datum des Schreibens",
+    "rule_set": "Rechtsstand (Regelwerk)",
+    "jobcenter.name": "Name des Jobcenters",
+    "jobcenter.widerspruch_address": "Anschrift für Widersprüche des Jobcenters",
+    "sender.name": "Name der zuständigen Integrationsfachkraft",
+    "case.aktenzeichen": "Aktenzeichen",
+    "case.kundennummer": "Kundennummer",
+    "elb.name": "Name der eLb",
+    "recipients": "Empfängerin oder Empfänger",
+    "starts_at": "Datum und Uhrzeit des Termins",
+    "location": "Ort des Termins",
+    "meldezweck": "Meldezweck",
+    "valid_from": "Beginn der Laufzeit",
+    "valid_to": "Ende der Laufzeit",
+    "review_due": "Datum der Überprüfung",
+    "naechstes_ziel": "nächstes Ziel",
+    "items": "Inhalte des Kooperationsplans",
+    "steps": "nächste Schritte",
+    "eigenbemuehungen": "Eigenbemühungen",
+    "massnahme": "Maßnahme",
+    "traeger.name": "Name des Trägers",
+    "start": "Beginn der Maßnahme",
+    "end": "Ende der Maßnahme",
+    "rueckmeldung_due": "Frist für Vorstellung oder Rückmeldung",
+    "duty": "konkrete Pflicht",
+    "deadline": "Frist",
+    "breach": "Pflichtverletzung",
+    "reference_date": "Datum des Bezugsschreibens",
+    "breach_date": "Datum der Pflichtverletzung",
+    "percent": "Höhe der Minderung",
+    "months": "Dauer der Minderung",
+    "answer_until": "Äußerungsfrist",
+    "bescheid_date": "Datum des aufgehobenen Bescheids",
+    "bescheid_number": "Nummer des aufgehobenen Bescheids",
+    "effective_from": "Wirksamkeit der Aufhebung",
+    "reason": "Begründung",
+}
+RECIPIENT_LABELS = {
+    "name": "Name",
+    "street": "Straße und Hausnummer",
+    "postal_code": "Postleitzahl",
+    "city": "Ort",
+}
+
+
+def _field_label(field: str) -> str:
+    if field.startswith("recipients["):
+        index, _, part = field.removeprefix("recipients[").partition("].")
+        return f"{RECIPIENT_LABELS.get(part, part)} der Anschrift {int(index) + 1}"
+    return FIELD_LABELS.get(field.removeprefix("content."), field)
 
 
 # --- Parts of every letter ------------------------------------------------------------------------------

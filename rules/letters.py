@@ -194,3 +194,16 @@ def archive_needed(sha256: str, archived_hashes: frozenset[str]) -> Decision:
     if sha256 in archived_hashes:
         return refuse(Reason("archive.already_filed", "R-ARC-1", sources))
     return allow(Reason("archive.file", "R-ARC-1", sources))
+
+
+def letter_release(*, awaiting_release: bool, actor_is_teamleitung: bool, actor_is_issuer: bool) -> Decision:
+    """Four-eyes release of a letter with RFB (Jobcenter setting): a second person, the team lead, checks
+    that the RFB is konkret and richtig (R-LET-1, L-27) before the letter is rendered and sent."""
+    sources = ("RULES.md 6.3", "BSG B 4 AS 30/09 R")
+    if not awaiting_release:
+        return refuse(Reason("letter.release_not_awaiting", "R-LET-1", sources))
+    if not actor_is_teamleitung:
+        return refuse(Reason("letter.release_teamleitung_only", "R-LET-1", sources))
+    if actor_is_issuer:
+        return refuse(Reason("letter.release_second_person", "R-LET-1", sources))
+    return allow(Reason("letter.released", "R-LET-1", sources))
