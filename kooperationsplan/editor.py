@@ -18,7 +18,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,11 +31,13 @@ from kooperationsplan.editor_forms import (
     EB_PREFIX,
     EDITOR_KINDS,
     MAX_ROWS,
+    MEASURES_PREFIX,
     STEPS_PREFIX,
     ActivationForm,
     ActivationPreviewForm,
     DiffForm,
     EigenbemuehungFormSet,
+    MassnahmeFormSet,
     PlanContentForm,
     RowIndexForm,
     StepFormSet,
@@ -45,6 +47,7 @@ from kooperationsplan.editor_forms import (
 from kooperationsplan.facts import case_facts, plan_facts
 from kooperationsplan.models import (
     OPTIONAL_SOLL_KINDS,
+    AssignmentStatus,
     ContentItem,
     ContentKind,
     Eigenbemuehung,
@@ -52,6 +55,8 @@ from kooperationsplan.models import (
     EigenbemuehungNachweisForm,
     Kooperationsplan,
     KPStatus,
+    Massnahme,
+    MassnahmeZuweisung,
     Period,
     Step,
     StepResponsible,
@@ -91,12 +96,47 @@ class EigenbemuehungContent:
 
 
 @dataclass(frozen=True)
+class MeasureContent:
+    """A measure of the plan. Only PLANNED ones are edited here; issued ones are shown and kept (R-ZUW-1)."""
+
+    massnahme_id: int
+    title: str
+    traeger: str
+    start_date: date | None
+    end_date: date | None
+    rueckmeldung_due: date | None
+    status: str = AssignmentStatus.PLANNED
+
+    @property
+    def editable(self) -> bool:
+        return self.status == AssignmentStatus.PLANNED
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    pk: int
+    title: str
+    traeger: str
+    art: str
+    duration_weeks: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.title} – {self.traeger} ({self.art})"
+
+
+@dataclass(frozen=True)
 class PlanContent:
     naechstes_ziel: str
     items: Mapping[str, tuple[str, bool]]  # kind -> (text, nicht relevant); only filled or "nicht relevant" kinds
     steps: tuple[StepContent, ...]
     eigenbemuehungen: tuple[EigenbemuehungContent, ...]
     checklist: Mapping[str, Any]
+    massnahmen: tuple[MeasureContent, ...] = ()
+
+    @property
+    def fixed_massnahmen(self) -> tuple[MeasureContent, ...]:
+        return tuple(measure for measure in self.massnahmen if not measure.editable)
 
 
 def _items(raw: Iterable[tuple[str, str, bool]]) -> dict[str, tuple[str, bool]]:
@@ -133,6 +173,18 @@ def content_from_plan(plan: Kooperationsplan) -> PlanContent:
             )
             for eb in plan.eigenbemuehungen.all()
         ),
+        massnahmen=tuple(
+            MeasureContent(
+                assignment.massnahme_id,
+                assignment.massnahme.title,
+                assignment.massnahme.traeger_name,
+                assignment.start_date,
+                assignment.end_date,
+                assignment.rueckmeldung_due,
+                assignment.status,
+            )
+            for assignment in plan.assignments.all()
+        ),
         checklist={
             "gemeinsam_erarbeitet": plan.gemeinsam_erarbeitet,
             "vb_erlaeutert": plan.vb_erlaeutert,
@@ -153,9 +205,30 @@ def _kept_rows(formset: forms.BaseFormSet) -> list[dict[str, Any]]:
     return rows
 
 
-def content_from_forms(form: PlanContentForm, steps: forms.BaseFormSet, ebs: forms.BaseFormSet) -> PlanContent:
-    """The submitted content. Lenient for the preview: fields that do not validate are left out."""
+def content_from_forms(
+    form: PlanContentForm,
+    steps: forms.BaseFormSet,
+    ebs: forms.BaseFormSet,
+    measures: forms.BaseFormSet,
+    *,
+    saved: PlanContent,
+    catalogue: Mapping[int, CatalogueEntry],
+) -> PlanContent:
+    """The submitted content. Lenient for the preview: fields that do not validate are left out. Measures that
+    are already issued are not part of the form and are carried over from the saved plan."""
     data = getattr(form, "cleaned_data", None) or {}
+    planned = tuple(
+        MeasureContent(
+            row["massnahme"],
+            catalogue[row["massnahme"]].title,
+            catalogue[row["massnahme"]].traeger,
+            row.get("start_date"),
+            row.get("end_date"),
+            row.get("rueckmeldung_due"),
+        )
+        for row in _kept_rows(measures)
+        if row.get("massnahme") in catalogue
+    )
     return PlanContent(
         naechstes_ziel=data.get("naechstes_ziel", ""),
         items=_items(
@@ -181,6 +254,7 @@ def content_from_forms(form: PlanContentForm, steps: forms.BaseFormSet, ebs: for
             for row in _kept_rows(ebs)
             if row.get("kind")
         ),
+        massnahmen=saved.fixed_massnahmen + planned,
         checklist={
             key: data.get(key)
             for key in (
@@ -200,6 +274,16 @@ def _service_arguments(content: PlanContent) -> dict[str, Any]:
         "items": {kind: content.items.get(kind, ("", False)) for kind in EDITOR_KINDS},
         "steps": [asdict(step) for step in content.steps],
         "eigenbemuehungen": [asdict(eb) for eb in content.eigenbemuehungen],
+        "massnahmen": [
+            {
+                "massnahme_id": measure.massnahme_id,
+                "start_date": measure.start_date,
+                "end_date": measure.end_date,
+                "rueckmeldung_due": measure.rueckmeldung_due,
+            }
+            for measure in content.massnahmen
+            if measure.editable
+        ],
         "checklist": dict(content.checklist),
     }
 
@@ -230,6 +314,15 @@ STEP_RESPONSIBLE_NOTES = {
     StepResponsible.JOBCENTER: "Darum kümmert sich das Jobcenter.",
     StepResponsible.DRITTE: "Darum kümmern sich Dritte.",
 }
+# Measures that are part of the plan as the eLb reads it (not withdrawn, lifted or replaced ones).
+SHOWN_MEASURES = (
+    AssignmentStatus.PLANNED,
+    AssignmentStatus.SCHREIBEN_ISSUED,
+    AssignmentStatus.BESCHEID_ISSUED,
+    AssignmentStatus.REPORTED,
+    AssignmentStatus.NOT_REPORTED,
+    AssignmentStatus.STARTED,
+)
 NOT_BINDING_NOTE = (
     "Dieser Plan ist unser gemeinsames Ergebnis. Er ist rechtlich nicht verbindlich: Ich unterschreibe ihn nicht, "
     "und er enthält keine Rechtsfolgenbelehrung."
@@ -271,6 +364,18 @@ def step_sentence(step: StepContent) -> str:
     return " ".join(parts)
 
 
+def measure_sentence(measure: MeasureContent) -> str:
+    """R-KP-3 / R-ZUW-1: the measure in the eLb's words, with the date of the Vorstellung/Rückmeldung."""
+    parts = [f"Ich nehme an der Maßnahme „{measure.title}“ bei {measure.traeger} teil"]
+    if measure.start_date and measure.end_date:
+        parts[0] += f", vom {measure.start_date:%d.%m.%Y} bis zum {measure.end_date:%d.%m.%Y}"
+    parts[0] += "."
+    if measure.rueckmeldung_due:
+        parts.append(f"Ich melde mich bis zum {measure.rueckmeldung_due:%d.%m.%Y} beim Träger.")
+    parts.append("Alle Einzelheiten stehen im Zuweisungsschreiben.")
+    return " ".join(parts)
+
+
 def preview(content: PlanContent, plan: Kooperationsplan) -> dict[str, Any]:
     """The plan as the eLb reads it. Sections 1-5 always appear; the others only when they have content."""
 
@@ -286,7 +391,11 @@ def preview(content: PlanContent, plan: Kooperationsplan) -> dict[str, Any]:
             "paragraphs": [text("SOLL_2")],
             "items": [" ".join(eigenbemuehung_sentences(eb)) for eb in content.eigenbemuehungen],
         },
-        {"title": "Das Jobcenter unterstützt mich", "paragraphs": [text("SOLL_1")]},
+        {
+            "title": "Das Jobcenter unterstützt mich",
+            "paragraphs": [text("SOLL_1")],
+            "items": [measure_sentence(measure) for measure in content.massnahmen if measure.status in SHOWN_MEASURES],
+        },
     ]
     optional = [
         ("Deutschkurs und Sprachförderung", "SOLL_3"),
@@ -351,10 +460,19 @@ def _eb_value(eb: EigenbemuehungContent) -> str:
     return "; ".join(parts)
 
 
+def _measure_value(measure: MeasureContent) -> str:
+    status = AssignmentStatus(measure.status).label if measure.status in AssignmentStatus.values else measure.status
+    return (
+        f"{measure.title} ({measure.traeger}; {_fmt(measure.start_date)} bis {_fmt(measure.end_date)}; "
+        f"Rückmeldung bis {_fmt(measure.rueckmeldung_due)}; {status})"
+    )
+
+
 def comparable_fields(
-    content: PlanContent, plan: Kooperationsplan | None, *, steps: int = 0, ebs: int = 0
+    content: PlanContent, plan: Kooperationsplan | None, *, steps: int = 0, ebs: int = 0, measures: int = 0
 ) -> dict[str, str]:
-    """Label -> displayed value, in page order. `plan` adds the validity dates; `steps`/`ebs` pad the rows."""
+    """Label -> displayed value, in page order. `plan` adds the validity dates; `steps`/`ebs`/`measures` pad
+    the rows."""
     fields: dict[str, str] = {}
     for kind in EDITOR_KINDS:
         label = ContentKind(kind).label
@@ -369,6 +487,9 @@ def comparable_fields(
     for index in range(max(len(content.eigenbemuehungen), ebs)):
         eb = content.eigenbemuehungen[index] if index < len(content.eigenbemuehungen) else None
         fields[f"Eigenbemühung {index + 1}"] = _eb_value(eb) if eb else "–"
+    for index in range(max(len(content.massnahmen), measures)):
+        measure = content.massnahmen[index] if index < len(content.massnahmen) else None
+        fields[f"Maßnahme {index + 1}"] = _measure_value(measure) if measure else "–"
     if plan is not None:
         fields["gültig ab"] = _fmt(plan.valid_from)
         fields["gültig bis"] = _fmt(plan.valid_to)
@@ -386,8 +507,9 @@ def changed_fields(
     """Exactly the fields whose displayed value differs, as rows "Feld | vorher | nachher"."""
     steps = max(len(before.steps), len(after.steps))
     ebs = max(len(before.eigenbemuehungen), len(after.eigenbemuehungen))
-    old = comparable_fields(before, before_plan, steps=steps, ebs=ebs)
-    new = comparable_fields(after, after_plan, steps=steps, ebs=ebs)
+    measures = max(len(before.massnahmen), len(after.massnahmen))
+    old = comparable_fields(before, before_plan, steps=steps, ebs=ebs, measures=measures)
+    new = comparable_fields(after, after_plan, steps=steps, ebs=ebs, measures=measures)
     return [{"label": label, "before": old[label], "after": new[label]} for label in old if old[label] != new[label]]
 
 
@@ -402,6 +524,7 @@ def plan_load(case: Case, plan_id: int) -> Kooperationsplan:
             Prefetch("content_items", queryset=ContentItem.objects.order_by("kind", "position", "pk")),
             Prefetch("steps", queryset=Step.objects.order_by("position", "pk")),
             Prefetch("eigenbemuehungen", queryset=Eigenbemuehung.objects.order_by("pk")),
+            Prefetch("assignments", queryset=MassnahmeZuweisung.objects.select_related("massnahme").order_by("pk")),
         )
         .first()
     )
@@ -432,6 +555,26 @@ def _explain(reason: Reason) -> dict[str, Any]:
     return explain(replace(reason, params=params))
 
 
+EditorForms = tuple[PlanContentForm, forms.BaseFormSet, forms.BaseFormSet, forms.BaseFormSet]
+
+
+def measure_catalogue(plan: Kooperationsplan) -> dict[int, CatalogueEntry]:
+    """The measures on offer, plus any the plan already uses (one query, whatever the catalogue size)."""
+    rows = (
+        Massnahme.objects.filter(Q(active=True) | Q(assignments__plan=plan))
+        .distinct()
+        .select_related("art")
+        .order_by("title", "pk")
+    )
+    return {
+        row.pk: CatalogueEntry(row.pk, row.title, row.traeger_name, row.art.name, row.duration_weeks) for row in rows
+    }
+
+
+def _measure_kwargs(catalogue: Mapping[int, CatalogueEntry]) -> dict[str, Any]:
+    return {"catalogue": tuple((entry.pk, entry.label, entry.duration_weeks) for entry in catalogue.values())}
+
+
 def _initial(content: PlanContent, plan: Kooperationsplan) -> tuple[dict[str, Any], list[dict[str, Any]], list[Any]]:
     initial: dict[str, Any] = {"lock_version": plan.lock_version, "naechstes_ziel": content.naechstes_ziel}
     for kind, (text, not_relevant) in content.items.items():
@@ -442,23 +585,40 @@ def _initial(content: PlanContent, plan: Kooperationsplan) -> tuple[dict[str, An
     return initial, [asdict(step) for step in content.steps], [asdict(eb) for eb in content.eigenbemuehungen]
 
 
-def _bound_forms(data: QueryDict) -> tuple[PlanContentForm, forms.BaseFormSet, forms.BaseFormSet]:
+def _bound_forms(data: QueryDict, catalogue: Mapping[int, CatalogueEntry]) -> EditorForms:
     return (
         PlanContentForm(data),
         StepFormSet(data, prefix=STEPS_PREFIX),
         EigenbemuehungFormSet(data, prefix=EB_PREFIX),
+        MassnahmeFormSet(data, prefix=MEASURES_PREFIX, form_kwargs=_measure_kwargs(catalogue)),
     )
 
 
 def _initial_forms(
-    content: PlanContent, plan: Kooperationsplan
-) -> tuple[PlanContentForm, forms.BaseFormSet, forms.BaseFormSet]:
+    content: PlanContent, plan: Kooperationsplan, catalogue: Mapping[int, CatalogueEntry]
+) -> EditorForms:
     initial, steps, ebs = _initial(content, plan)
+    measures = [
+        {
+            "massnahme": measure.massnahme_id,
+            "start_date": measure.start_date,
+            "end_date": measure.end_date,
+            "rueckmeldung_due": measure.rueckmeldung_due,
+        }
+        for measure in content.massnahmen
+        if measure.editable
+    ]
     return (
         PlanContentForm(initial=initial),
         StepFormSet(initial=steps, prefix=STEPS_PREFIX),
         EigenbemuehungFormSet(initial=ebs, prefix=EB_PREFIX),
+        MassnahmeFormSet(initial=measures, prefix=MEASURES_PREFIX, form_kwargs=_measure_kwargs(catalogue)),
     )
+
+
+def _submitted(bound: EditorForms, saved: PlanContent, catalogue: Mapping[int, CatalogueEntry]) -> PlanContent:
+    form, steps, ebs, measures = bound
+    return content_from_forms(form, steps, ebs, measures, saved=saved, catalogue=catalogue)
 
 
 def activation_decision(case: Case, plan: Kooperationsplan) -> Decision:
@@ -489,7 +649,8 @@ def _render(
     plan: Kooperationsplan,
     *,
     status: int = 200,
-    bound: tuple[PlanContentForm, forms.BaseFormSet, forms.BaseFormSet] | None = None,
+    bound: EditorForms | None = None,
+    catalogue: Mapping[int, CatalogueEntry] | None = None,
     activation_form: ActivationForm | None = None,
     refusal: Decision | None = None,
     conflict: dict[str, Any] | None = None,
@@ -516,14 +677,18 @@ def _render(
         "details": comparable_fields(saved, plan),
     }
     if editable or conflict is not None:
-        form, steps, ebs = bound or _initial_forms(saved, plan)
-        shown = content_from_forms(form, steps, ebs) if bound else saved
+        catalogue = catalogue if catalogue is not None else measure_catalogue(plan)
+        forms_shown = bound or _initial_forms(saved, plan, catalogue)
+        form, steps, ebs, measures = forms_shown
+        shown = _submitted(forms_shown, saved, catalogue) if bound else saved
         context.update(
             form=form,
             steps=steps,
             ebs=ebs,
+            measures=measures,
+            fixed_measures=saved.fixed_massnahmen,
             preview=preview(shown, plan),
-            has_errors=bound is not None and not all(part.is_valid() for part in (form, steps, ebs)),
+            has_errors=bound is not None and not all(part.is_valid() for part in forms_shown),
         )
     else:
         context["preview"] = preview(saved, plan)
@@ -559,23 +724,26 @@ def plan_edit(request: HttpRequest, case_id: int, plan_id: int) -> HttpResponse:
         return _render(request, case, plan)
 
     user = _require_writer(request)
-    bound = _bound_forms(request.POST)
-    form, steps, ebs = bound
+    catalogue = measure_catalogue(plan)
+    bound = _bound_forms(request.POST, catalogue)
     valid = all([part.is_valid() for part in bound])
-    content = content_from_forms(form, steps, ebs)
+    content = _submitted(bound, content_from_plan(plan), catalogue)
     if plan.status not in EDITABLE_STATUSES:
         # Activated or superseded since the editor was opened: keep the input for copying (T7).
         return _conflict(request, case, plan_id, content)
     if not valid:
-        return _render(request, case, plan, status=400, bound=bound)
+        return _render(request, case, plan, status=400, bound=bound, catalogue=catalogue)
     try:
         services.kooperationsplan_save_content(
-            plan_id=plan.pk, actor=user, lock_version=form.cleaned_data["lock_version"], **_service_arguments(content)
+            plan_id=plan.pk,
+            actor=user,
+            lock_version=bound[0].cleaned_data["lock_version"],
+            **_service_arguments(content),
         )
     except ConcurrentEdit:
         return _conflict(request, case, plan_id, content)
     except WorkflowRefused as refused:
-        return _render(request, case, plan, status=409, bound=bound, refusal=refused.decision)
+        return _render(request, case, plan, status=409, bound=bound, refusal=refused.decision, catalogue=catalogue)
     messages.success(request, f"Der Kooperationsplan v{plan.version_number} wurde gespeichert.")
     return redirect("kp:plan_edit", case_id=case.pk, plan_id=plan.pk)
 
@@ -596,10 +764,11 @@ def _conflict(request: HttpRequest, case: Case, plan_id: int, mine: PlanContent)
         "rows": changed_fields(saved, mine, before_plan=None, after_plan=None),
         "still_editable": current.status in EDITABLE_STATUSES,
     }
-    bound = _bound_forms(data)
+    catalogue = measure_catalogue(current)
+    bound = _bound_forms(data, catalogue)
     for part in bound:
         part.is_valid()
-    return _render(request, case, current, status=409, bound=bound, conflict=conflict)
+    return _render(request, case, current, status=409, bound=bound, conflict=conflict, catalogue=catalogue)
 
 
 def plan_preview(request: HttpRequest, case_id: int, plan_id: int) -> HttpResponse:
@@ -608,16 +777,17 @@ def plan_preview(request: HttpRequest, case_id: int, plan_id: int) -> HttpRespon
     if refused := _method_not_allowed(request, "POST"):
         return refused
     plan = plan_load(case, plan_id)
-    form, steps, ebs = _bound_forms(request.POST)
-    for part in (form, steps, ebs):
+    catalogue = measure_catalogue(plan)
+    bound = _bound_forms(request.POST, catalogue)
+    for part in bound:
         part.is_valid()
-    return render(
-        request, f"{TEMPLATES}/_preview.html", {"preview": preview(content_from_forms(form, steps, ebs), plan)}
-    )
+    content = _submitted(bound, content_from_plan(plan), catalogue)
+    return render(request, f"{TEMPLATES}/_preview.html", {"preview": preview(content, plan)})
 
 
 ROWS = {
     "schritt": (StepFormSet, STEPS_PREFIX, "Schritt", "Schritte", f"{TEMPLATES}/_step_row.html"),
+    "massnahme": (MassnahmeFormSet, MEASURES_PREFIX, "Maßnahme", "Maßnahmen", f"{TEMPLATES}/_measure_row.html"),
     "eigenbemuehung": (
         EigenbemuehungFormSet,
         EB_PREFIX,
@@ -637,6 +807,7 @@ def plan_row(request: HttpRequest, case_id: int, plan_id: int, kind: str) -> Htt
     if kind not in ROWS:
         raise Http404("Unbekannte Zeilenart")
     formset_class, prefix, noun, plural, template = ROWS[kind]
+    formset_kwargs = {"form_kwargs": _measure_kwargs(measure_catalogue(plan))} if kind == "massnahme" else {}
     index_form = RowIndexForm({"index": request.GET.get(f"{prefix}-TOTAL_FORMS", "")})
     if not index_form.is_valid():
         return HttpResponse("Ungültige Zeilennummer.", status=400, content_type="text/plain; charset=utf-8")
@@ -646,7 +817,7 @@ def plan_row(request: HttpRequest, case_id: int, plan_id: int, kind: str) -> Htt
         context["status"] = f"Es sind höchstens {MAX_ROWS} {plural} möglich."
     else:
         context.update(
-            form=formset_class(prefix=prefix).new_row(index),
+            form=formset_class(prefix=prefix, **formset_kwargs).new_row(index),
             number=index + 1,
             total=index + 1,
             status=f"{noun} {index + 1} wurde hinzugefügt.",

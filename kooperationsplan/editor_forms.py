@@ -34,6 +34,7 @@ ISO_DATE = "%Y-%m-%d"
 
 STEPS_PREFIX = "schritte"
 EB_PREFIX = "eb"
+MEASURES_PREFIX = "massnahmen"
 
 # The order in which the editor shows the content items: Soll-Inhalte (R-KP-5), Kann-Inhalte (R-KP-6),
 # further agreements (R-KP-7).
@@ -270,6 +271,48 @@ class EigenbemuehungForm(BootstrapMixin, forms.Form):
         return cleaned
 
 
+class MassnahmeRowForm(BootstrapMixin, forms.Form):
+    """A measure or AGH agreed in the KP (Soll-Inhalt 1, R-ZUW-1). After activation it is assigned by an
+    informational Zuweisungsschreiben without RFB. The catalogue comes in once per request (`catalogue`)."""
+
+    massnahme = forms.TypedChoiceField(label="Maßnahme/AGH aus dem Katalog", coerce=int, empty_value=None)
+    start_date = date_field("Beginn", required=True)
+    end_date = date_field("Ende", help_text="Leer lassen für die übliche Dauer der Maßnahme.")
+    rueckmeldung_due = date_field(
+        "Vorstellung/Rückmeldung beim Träger bis",
+        required=True,
+        help_text="Steht im Zuweisungsschreiben (D-05); spätestens am Tag des Beginns.",
+    )
+
+    def __init__(self, *args: Any, catalogue: tuple[tuple[int, str, int], ...] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.durations = {pk: weeks for pk, _, weeks in catalogue}
+        field = self.fields["massnahme"]
+        field.choices = [("", "Bitte wählen"), *((pk, label) for pk, label, _ in catalogue)]
+        field.error_messages["required"] = "Bitte wählen Sie die Maßnahme aus dem Katalog."
+        field.error_messages["invalid_choice"] = "Diese Maßnahme ist nicht im Katalog."
+        self.fields["start_date"].error_messages["required"] = "Bitte geben Sie den Beginn der Maßnahme an."
+        self.fields["rueckmeldung_due"].error_messages["required"] = (
+            "Bitte geben Sie an, bis wann sich die eLb beim Träger vorstellt oder zurückmeldet (R-ZUW-1)."
+        )
+        self.style_fields()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start: date | None = cleaned.get("start_date")
+        massnahme = cleaned.get("massnahme")
+        if start is not None and cleaned.get("end_date") is None and massnahme in self.durations:
+            # The usual duration of the measure, counted from the first day.
+            cleaned["end_date"] = start + timedelta(weeks=self.durations[massnahme], days=-1)
+        end: date | None = cleaned.get("end_date")
+        due: date | None = cleaned.get("rueckmeldung_due")
+        if start is not None and end is not None and end < start:
+            self.add_error("end_date", "Das Ende darf nicht vor dem Beginn liegen.")
+        if start is not None and due is not None and due > start:
+            self.add_error("rueckmeldung_due", "Die Vorstellung/Rückmeldung muss spätestens am Tag des Beginns liegen.")
+        return cleaned
+
+
 class RowFormSet(forms.BaseFormSet):
     """Rows of plain forms; the DELETE box of each row gets an accessible name ("Schritt 2 entfernen")."""
 
@@ -290,6 +333,7 @@ class RowFormSet(forms.BaseFormSet):
             empty_permitted=True,
             use_required_attribute=False,
             renderer=self.renderer,
+            **self.get_form_kwargs(index),
         )
         self.add_fields(form, index)
         return form
@@ -303,9 +347,14 @@ class EigenbemuehungRows(RowFormSet):
     noun = "Eigenbemühung"
 
 
+class MassnahmeRows(RowFormSet):
+    noun = "Maßnahme"
+
+
 _ROWS = {"extra": 0, "can_delete": True, "max_num": MAX_ROWS, "validate_max": True, "absolute_max": MAX_ROWS}
 StepFormSet = formset_factory(StepForm, formset=StepRows, **_ROWS)
 EigenbemuehungFormSet = formset_factory(EigenbemuehungForm, formset=EigenbemuehungRows, **_ROWS)
+MassnahmeFormSet = formset_factory(MassnahmeRowForm, formset=MassnahmeRows, **_ROWS)
 
 
 class ActivationForm(BootstrapMixin, forms.Form):

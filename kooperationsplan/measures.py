@@ -56,8 +56,7 @@ def assignment_plan(
         sources = ("001 §5.1",)
         if plan.status not in (KPStatus.DRAFT, KPStatus.ACTIVE, KPStatus.UNDER_REVIEW):
             raise WorkflowRefused(refuse(Reason("zuw.plan_not_open", "R-ZUW-1", sources, {"status": plan.status})))
-        if end_date < start_date or rueckmeldung_due > start_date:
-            raise WorkflowRefused(refuse(Reason("zuw.dates_inconsistent", "R-ZUW-1", sources)))
+        dates = require(m_rules.assignment_dates(start_date, end_date, rueckmeldung_due))
         massnahme = Massnahme.objects.get(pk=massnahme_id, active=True)
         assignment = MassnahmeZuweisung.objects.create(
             case=case,
@@ -72,7 +71,7 @@ def assignment_plan(
             actor,
             "massnahme.planned",
             f"Maßnahme im KP vereinbart: {massnahme.title}",
-            allow(Reason("zuw.planned", "R-ZUW-1", sources)),
+            dates,
             assignment=assignment.pk,
         )
         return assignment

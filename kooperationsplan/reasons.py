@@ -288,6 +288,22 @@ TEXTS: dict[str, str] = {
     "exemption.pl1_changed": "Die Voraussetzungen der Profillage I liegen nicht mehr vor.",
     "exemption.pl1_continues": "Die Voraussetzungen der Profillage I bestehen fort.",
     "exemption.kennung_removed": "Die Kennung KP wurde entfernt.",
+    # Team lead's desk (RULES.md 5.4)
+    "teamdesk.review_overdue": "Die Überprüfung des Kooperationsplans ist seit {days} Tagen überfällig (fällig am "
+    "{review_due}); sie liegt der Teamleitung vor.",
+    "teamdesk.review_not_in_queue": "Diese Überprüfung liegt der Teamleitung nicht (mehr) vor.",
+    "teamdesk.comment_required": "Bitte schreiben Sie der Integrationsfachkraft, was zu tun ist (mindestens zwei "
+    "Wörter).",
+    "teamdesk.returned": "Die Teamleitung hat die Vorlage mit einem Kommentar an die Integrationsfachkraft "
+    "zurückgegeben.",
+    "teamdesk.decline_not_offered": "Ablehnen ist nur bei der Zustimmung zur Schlichtung vorgesehen.",
+    "teamdesk.psych_skip_acknowledged": "Die Teamleitung trägt den dokumentierten Verzicht auf die Aufforderung mit.",
+    "teamdesk.review_delay_accepted": "Die Teamleitung hat die Verzögerung der Überprüfung zur Kenntnis genommen.",
+    "reassign.reason_required": "Bitte begründen Sie die neue Zuständigkeit (mindestens zwei Wörter).",
+    "reassign.target_not_in_team": "Der Fall kann nur einer aktiven Integrationsfachkraft desselben Teams "
+    "übertragen werden.",
+    "reassign.same_person": "Diese Integrationsfachkraft ist bereits zuständig.",
+    "reassign.allowed": "Die Teamleitung überträgt den Fall einer Integrationsfachkraft desselben Teams.",
     # Generic
     "transition.not_allowed": "Dieser Schritt ist im aktuellen Stand nicht vorgesehen ({from} → {event}).",
 }

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from cases.models import CooperationMode, Potenzialanalyse, User
@@ -24,6 +25,7 @@ from kooperationsplan.models import (
     Exemption,
     Kooperationsplan,
     KPStatus,
+    Massnahme,
     MassnahmeZuweisung,
     Step,
 )
@@ -37,6 +39,7 @@ from kooperationsplan.workflow import (
     today,
     transition,
 )
+from rules import measures as measure_rules
 from rules import plan as plan_rules
 from rules.decision import Reason, allow, combine, refuse
 from rules.letters import LetterKind, enclosures
@@ -167,6 +170,18 @@ def _copy_content(source: Kooperationsplan, target: Kooperationsplan) -> None:
         )
         for eb in source.eigenbemuehungen.all()
     )
+    # Measures agreed but not yet assigned move on with the plan; issued ones keep their letter and plan.
+    MassnahmeZuweisung.objects.bulk_create(
+        MassnahmeZuweisung(
+            case=target.case,
+            plan=target,
+            massnahme_id=assignment.massnahme_id,
+            start_date=assignment.start_date,
+            end_date=assignment.end_date,
+            rueckmeldung_due=assignment.rueckmeldung_due,
+        )
+        for assignment in source.assignments.filter(status=AssignmentStatus.PLANNED).order_by("pk")
+    )
 
 
 def kooperationsplan_check_version(plan: Kooperationsplan, lock_version: int) -> None:
@@ -212,6 +227,8 @@ def kooperationsplan_activate(
             current.status = row.target
             current.ended_at = timezone.now()
             current.save(update_fields=["status", "ended_at"])
+            # Its measures that were never assigned were copied into the new version at the Fortschreibung.
+            current.assignments.filter(status=AssignmentStatus.PLANNED).delete()
 
         wants_return = bool(return_without_rfb_reason.strip())
         if wants_return:
@@ -464,6 +481,7 @@ def kooperationsplan_save_content(
     steps: list[dict[str, Any]],
     eigenbemuehungen: list[dict[str, Any]],
     checklist: dict[str, Any],
+    massnahmen: list[dict[str, Any]] | None = None,
 ) -> Kooperationsplan:
     """Edit a draft (or a plan under review, R-FS-1 "ADAPTED"). A save against an older version is refused
     (T7); only the plan's own rows are replaced, never rows of another plan (T6)."""
@@ -493,13 +511,45 @@ def kooperationsplan_save_content(
             raise WorkflowRefused(refuse(Reason("kp.eb_has_evidence", "R-FS-1", ("001 §6.4", "001 §5.2"))))
         plan.eigenbemuehungen.all().delete()
         Eigenbemuehung.objects.bulk_create(Eigenbemuehung(plan=plan, **eb) for eb in eigenbemuehungen)
+        decisions = [allow(Reason("kp.should_be_made", "R-KP-1", ("§ 15 Abs. 2 SGB II", "001 §4.1")))]
+        if massnahmen is not None:
+            decisions += _replace_planned_measures(plan, massnahmen)
         record(
             case,
             actor,
             "kooperationsplan.edited",
             f"Kooperationsplan v{plan.version_number} bearbeitet",
-            allow(Reason("kp.should_be_made", "R-KP-1", ("§ 15 Abs. 2 SGB II", "001 §4.1"))),
+            *decisions,
             plan=plan.pk,
             lock_version=plan.lock_version,
         )
         return plan
+
+
+def _replace_planned_measures(plan: Kooperationsplan, massnahmen: list[dict[str, Any]]) -> list[Any]:
+    """The measures agreed in this plan and not yet assigned (R-ZUW-1). Only the plan's own PLANNED rows are
+    replaced; issued assignments keep their letter (T6). Refuses an unknown measure or inconsistent dates."""
+    wanted = {row["massnahme_id"] for row in massnahmen}
+    offered = set(
+        Massnahme.objects.filter(Q(active=True) | Q(assignments__plan=plan), pk__in=wanted).values_list("pk", flat=True)
+    )
+    sources = ("001 §5.1",)
+    if wanted - offered:
+        raise WorkflowRefused(refuse(Reason("zuw.not_in_catalogue", "R-ZUW-1", sources)))
+    decisions = [
+        require(measure_rules.assignment_dates(row["start_date"], row["end_date"], row["rueckmeldung_due"]))
+        for row in massnahmen
+    ]
+    plan.assignments.filter(status=AssignmentStatus.PLANNED).delete()
+    MassnahmeZuweisung.objects.bulk_create(
+        MassnahmeZuweisung(
+            case_id=plan.case_id,
+            plan=plan,
+            massnahme_id=row["massnahme_id"],
+            start_date=row["start_date"],
+            end_date=row["end_date"],
+            rueckmeldung_due=row["rueckmeldung_due"],
+        )
+        for row in massnahmen
+    )
+    return decisions

@@ -10,6 +10,15 @@ from rules.letters import LetterKind
 from rules.states import AssignmentStatus, Mode
 
 
+def assignment_dates(start: date, end: date, rueckmeldung_due: date) -> Decision:
+    """R-ZUW-1: a measure agreed in the KP has a start, an end not before it, and a date for the Vorstellung/
+    Rückmeldung that lies no later than the start (the Zuweisungsschreiben names it, D-05)."""
+    sources = ("001 §5.1",)
+    if end < start or rueckmeldung_due > start:
+        return refuse(Reason("zuw.dates_inconsistent", "R-ZUW-1", sources))
+    return allow(Reason("zuw.planned", "R-ZUW-1", sources))
+
+
 def zuweisungsschreiben(facts: CaseFacts, assignment: AssignmentFacts) -> tuple[Decision, LetterKind]:
     """R-ZUW-1 / R-KP-9: a measure agreed in the KP is first assigned by Zuweisungsschreiben without RFB;
     missing Träger data blocks it."""

@@ -22,10 +22,16 @@ from django.utils import timezone
 from cases.models import AccessLog, TimelineEvent
 from kooperationsplan import services
 from kooperationsplan.editor_forms import MAX_ROWS
-from kooperationsplan.models import ContentItem, Eigenbemuehung, Kooperationsplan, Step
+from kooperationsplan.models import ContentItem, Eigenbemuehung, Kooperationsplan, MassnahmeZuweisung, Step
 from letters.models import Letter
 from tests.conftest import client_for
-from tests.factories import EigenbemuehungFactory, StepFactory, UserFactory
+from tests.factories import (
+    EigenbemuehungFactory,
+    MassnahmeFactory,
+    MassnahmeZuweisungFactory,
+    StepFactory,
+    UserFactory,
+)
 from tests.kooperationsplan.workflow_helpers import BERLIN, active_plan, complete_pa, fill_draft, new_case
 
 pytestmark = pytest.mark.django_db
@@ -81,7 +87,7 @@ EB = {
 }
 
 
-def form_data(plan, *, steps=None, ebs=None, **overrides) -> dict[str, str]:
+def form_data(plan, *, steps=None, ebs=None, measures=(), **overrides) -> dict[str, str]:
     """A complete, valid editor POST for `plan`, as the browser sends it."""
     steps = STEPS if steps is None else steps
     ebs = [EB] if ebs is None else ebs
@@ -112,7 +118,13 @@ def form_data(plan, *, steps=None, ebs=None, **overrides) -> dict[str, str]:
         "eb-INITIAL_FORMS": "0",
         "eb-MIN_NUM_FORMS": "0",
         "eb-MAX_NUM_FORMS": "1000",
+        "massnahmen-TOTAL_FORMS": str(len(measures)),
+        "massnahmen-INITIAL_FORMS": "0",
+        "massnahmen-MIN_NUM_FORMS": "0",
+        "massnahmen-MAX_NUM_FORMS": "1000",
     }
+    for index, measure in enumerate(measures):
+        data.update({f"massnahmen-{index}-{key}": value for key, value in measure.items()})
     for index, step in enumerate(steps):
         data.update({f"schritte-{index}-{key}": value for key, value in step.items()})
     for index, eb in enumerate(ebs):
@@ -810,18 +822,146 @@ def test_editor_query_count_does_not_grow_with_the_rows(client, draft, ifk_nord)
     one = editor_queries(client, draft)
     StepFactory.create_batch(9, plan=draft)
     EigenbemuehungFactory.create_batch(9, plan=draft)
+    MassnahmeZuweisungFactory.create_batch(5, plan=draft)
+    MassnahmeFactory.create_batch(5)  # a bigger catalogue
     ten = editor_queries(client, draft)
     assert Step.objects.filter(plan=draft).count() == 10
     assert one == ten
     assert ten == EDITOR_QUERIES
 
 
-# Session and user (2), case and access-log row (2), the plan with its three row sets (4), the version list (1),
-# the facts of the activation check (14), the team in the page header (1), the session renewal (2).
-EDITOR_QUERIES = 26
+# Session and user (2), case and access-log row (2), the plan with its four row sets (5), the measure catalogue (1),
+# the version list (1), the facts of the activation check (14), the team in the page header (1), the session
+# renewal (2).
+EDITOR_QUERIES = 28
 
 
 def test_other_users_in_the_team_see_the_same_editor(draft):
     """The editor is the team's: a second IFK of Team Nord opens it too (scoping is by team, not by person)."""
     other = UserFactory(team=draft.case.team)
     assert client_for(other).get(url("plan_edit", draft)).status_code == 200
+
+
+# --- Measures in the plan (Soll-Inhalt 1, R-ZUW-1) ---------------------------------------------------------
+
+
+def measure_row(entry, **overrides) -> dict[str, str]:
+    row = {"massnahme": str(entry.pk), "start_date": "2026-04-06", "end_date": "", "rueckmeldung_due": "2026-03-30"}
+    return {**row, **overrides}
+
+
+@pytest.fixture
+def spring():
+    with time_machine.travel(datetime(2026, 3, 2, 10, tzinfo=BERLIN), tick=False):
+        yield
+
+
+def test_a_measure_is_saved_as_planned_with_the_usual_duration_and_shown_in_the_first_person(client, draft, spring):
+    massnahme = MassnahmeFactory(title="Bewerbungscenter Nord", duration_weeks=12, traeger_name="Bildung Nord gGmbH")
+    response = client.post(url("plan_edit", draft), form_data(draft, measures=[measure_row(massnahme)]))
+    assert response.status_code == 302
+    assignment = MassnahmeZuweisung.objects.get(plan=draft)
+    assert (assignment.status, assignment.via, assignment.case_id) == ("PLANNED", None, draft.case_id)
+    # 12 weeks from Monday 06.04.2026: the last day is Sunday 28.06.2026.
+    assert (assignment.start_date, assignment.end_date, assignment.rueckmeldung_due) == (
+        date(2026, 4, 6),
+        date(2026, 6, 28),
+        date(2026, 3, 30),
+    )
+    html = html_of(client.get(url("plan_edit", draft)))
+    assert (
+        "Ich nehme an der Maßnahme „Bewerbungscenter Nord“ bei Bildung Nord gGmbH teil, vom 06.04.2026 bis zum "
+        "28.06.2026. Ich melde mich bis zum 30.03.2026 beim Träger." in html
+    )
+    event = TimelineEvent.objects.filter(case=draft.case, code="kooperationsplan.edited").first()
+    assert "R-ZUW-1:zuw.planned" in event.reason_codes
+
+
+def test_the_live_preview_names_an_unsaved_measure(client, draft, spring):
+    massnahme = MassnahmeFactory(title="AGH Stadtgrün", traeger_name="Grünwerk e. V.")
+    response = client.post(url("plan_preview", draft), form_data(draft, measures=[measure_row(massnahme)]))
+    assert "Ich nehme an der Maßnahme „AGH Stadtgrün“ bei Grünwerk e. V. teil" in html_of(response)
+    assert not MassnahmeZuweisung.objects.filter(plan=draft).exists()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"rueckmeldung_due": "2026-04-07"}, "spätestens am Tag des Beginns"),
+        ({"end_date": "2026-04-01"}, "Das Ende darf nicht vor dem Beginn liegen."),
+        ({"rueckmeldung_due": ""}, "bis wann sich die eLb beim Träger vorstellt"),
+        ({"massnahme": "999999"}, "Diese Maßnahme ist nicht im Katalog."),
+    ],
+)
+def test_bad_measure_rows_are_german_form_errors_and_change_nothing(client, draft, spring, overrides, message):
+    massnahme = MassnahmeFactory()
+    before = snapshot(draft)
+    response = client.post(url("plan_edit", draft), form_data(draft, measures=[measure_row(massnahme, **overrides)]))
+    assert response.status_code == 400
+    assert message in html_of(response)
+    assert snapshot(draft) == before
+    assert not MassnahmeZuweisung.objects.filter(plan=draft).exists()
+
+
+def test_a_withdrawn_catalogue_entry_cannot_be_planned(client, draft, spring):
+    massnahme = MassnahmeFactory(active=False)
+    response = client.post(url("plan_edit", draft), form_data(draft, measures=[measure_row(massnahme)]))
+    assert response.status_code == 400
+    assert not MassnahmeZuweisung.objects.filter(plan=draft).exists()
+
+
+def test_saving_replaces_only_the_planned_measures_of_this_plan(client, case, spring):
+    """T6: issued assignments (with their letter) and measures of other plans are never touched."""
+    plan = active_plan(case)
+    issued = MassnahmeZuweisungFactory(plan=plan, status="SCHREIBEN_ISSUED", via="SCHREIBEN")
+    services.kooperationsplan_start_review(plan_id=plan.pk, actor=case.responsible)
+    other = MassnahmeZuweisungFactory()
+    plan.refresh_from_db()
+    old_planned = MassnahmeZuweisungFactory(plan=plan)
+    new = MassnahmeFactory(title="Neu im Plan")
+    response = client.post(url("plan_edit", plan), form_data(plan, measures=[measure_row(new)]))
+    assert response.status_code == 302
+    rows = MassnahmeZuweisung.objects.filter(plan=plan)
+    assert set(rows.values_list("massnahme__title", "status")) == {
+        (issued.massnahme.title, "SCHREIBEN_ISSUED"),
+        ("Neu im Plan", "PLANNED"),
+    }
+    assert not MassnahmeZuweisung.objects.filter(pk=old_planned.pk).exists()
+    assert MassnahmeZuweisung.objects.filter(pk=other.pk, status="PLANNED").exists()
+    html = html_of(client.get(url("plan_edit", plan)))
+    assert "Bereits zugewiesen (hier nicht änderbar)" in html
+
+
+def test_fortschreibung_takes_the_unassigned_measures_into_the_new_version(client, case, spring):
+    plan = active_plan(case)
+    planned = MassnahmeZuweisungFactory(plan=plan)
+    issued = MassnahmeZuweisungFactory(plan=plan, status="STARTED", via="SCHREIBEN")
+    assert client.post(url("plan_continue", plan)).status_code == 302
+    draft = Kooperationsplan.objects.get(case=case, status="DRAFT")
+    copied = draft.assignments.get()
+    measure = {"massnahme": str(copied.massnahme_id), "start_date": copied.start_date.isoformat()}
+    measure |= {"end_date": copied.end_date.isoformat(), "rueckmeldung_due": copied.rueckmeldung_due.isoformat()}
+    assert client.post(url("plan_edit", draft), form_data(draft, measures=[measure])).status_code == 302
+    copied = draft.assignments.get()
+    assert (copied.massnahme_id, copied.status, copied.start_date) == (
+        planned.massnahme_id,
+        "PLANNED",
+        planned.start_date,
+    )
+    draft.refresh_from_db()
+    assert client.post(url("plan_activate", draft), {"aktivierung-lock_version": draft.lock_version}).status_code == 302
+    # The old version keeps the running measure; its never-assigned copy lives on in the new version only.
+    assert not MassnahmeZuweisung.objects.filter(pk=planned.pk).exists()
+    assert MassnahmeZuweisung.objects.get(pk=issued.pk).plan_id == plan.pk
+    assert MassnahmeZuweisung.objects.filter(case=case, status="PLANNED").get().plan_id == draft.pk
+
+
+def test_the_add_row_fragment_offers_the_catalogue(client, draft):
+    MassnahmeFactory(title="Aktivierungscenter Süd")
+    path = reverse("kp:plan_row", args=[draft.case_id, draft.pk, "massnahme"])
+    response = client.get(path, {"massnahmen-TOTAL_FORMS": "0"})
+    html = html_of(response)
+    assert response.status_code == 200
+    assert 'name="massnahmen-0-massnahme"' in html
+    assert "Aktivierungscenter Süd" in html
+    assert 'id="id_massnahmen-TOTAL_FORMS" value="1"' in html or 'value="1" id="id_massnahmen-TOTAL_FORMS"' in html

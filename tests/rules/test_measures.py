@@ -10,6 +10,7 @@ from rules.escalation import direct_anhoerung_after_bescheid_abort
 from rules.letters import LETTER_SPECS, LetterKind, rechtsbehelfsbelehrung_required
 from rules.measures import (
     abort_reported,
+    assignment_dates,
     aufhebung_by_consensual_kp,
     clarification_outcome,
     remaining_term,
@@ -40,6 +41,20 @@ def target(table, source, event):
 
 
 # --- 3.4 Zuweisungen --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "rueckmeldung", "allowed", "code"),
+    [
+        (date(2026, 3, 2), date(2026, 5, 29), date(2026, 2, 23), True, "zuw.planned"),
+        # The Rückmeldung may fall on the first day; a one-day measure is possible.
+        (date(2026, 3, 2), date(2026, 3, 2), date(2026, 3, 2), True, "zuw.planned"),
+        (date(2026, 3, 2), date(2026, 3, 1), date(2026, 2, 23), False, "zuw.dates_inconsistent"),
+        (date(2026, 3, 2), date(2026, 5, 29), date(2026, 3, 3), False, "zuw.dates_inconsistent"),
+    ],
+)
+def test_R_ZUW_1_measure_dates_in_the_kp(start, end, rueckmeldung, allowed, code) -> None:
+    assert_decision(assignment_dates(start, end, rueckmeldung), allowed=allowed, code=code, rule_id="R-ZUW-1")
 
 
 @pytest.mark.parametrize(
