@@ -124,8 +124,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "worklist"
 LOGOUT_REDIRECT_URL = "login"
-# URL names reachable without a login (T3). Everything else needs one.
-PUBLIC_URL_NAMES = {"login", "health"}
+# URL names reachable without a login (T3). Everything else needs one. The calendar feed is the one
+# exception besides login and health: calendar programs cannot log in, so it authenticates by the secret
+# token in its URL (only its hash is stored; unknown or revoked tokens answer 404).
+PUBLIC_URL_NAMES = {"login", "health", "calendar_feed"}
 
 LANGUAGE_CODE = "de"
 LANGUAGES = [("de", "Deutsch")]

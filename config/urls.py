@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from cases import views as case_views
-from kooperationsplan import worklist
+from kooperationsplan import calendar_views, worklist
 
 admin.site.site_header = "Kooperationsplan – Fachadministration"
 admin.site.site_title = "Kooperationsplan"
@@ -16,6 +16,9 @@ urlpatterns = [
     path("arbeitsplatz/", worklist.worklist, name="worklist"),
     path("faelle/", include("cases.urls")),
     path("faelle/<int:case_id>/", include("kooperationsplan.urls")),
+    path("team/", include("kooperationsplan.urls_team")),
+    path("konto/kalender/", calendar_views.calendar_settings, name="calendar_settings"),
+    path("kalender/<str:token>.ics", calendar_views.feed, name="calendar_feed"),
     path("verwaltung/", admin.site.urls),
 ]
 

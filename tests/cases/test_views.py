@@ -139,7 +139,10 @@ def test_post_without_csrf_token_is_refused(ifk_nord):
     assert client.post("/abmelden/").status_code == 403
 
 
-PUBLIC_URL_NAMES = {"login", "health", "admin:login"}
+# The calendar feed is the one further exception (config/settings.py PUBLIC_URL_NAMES): calendar programs
+# cannot log in, so it authenticates by the secret token in its URL; test_calendar_feed_is_public_but_needs_a_token
+# below and tests/kooperationsplan/test_calendar.py show that without a valid token it answers 404.
+PUBLIC_URL_NAMES = {"login", "health", "admin:login", "calendar_feed"}
 SAMPLE_ARGS = {"int": "1", "str": "x", "path": "x", "slug": "x", "uuid": "00000000-0000-0000-0000-000000000000"}
 
 
@@ -177,6 +180,15 @@ def test_every_url_but_login_and_health_needs_a_login():
             assert response.headers["Location"].startswith(("/anmelden/", "/verwaltung/login/")), (name, path)
             checked += 1
     assert checked >= 10
+
+
+def test_calendar_feed_is_public_but_needs_a_token(settings):
+    """The walker's exception, pinned: the public URL names are exactly login, health and the feed; an
+    anonymous request with a made-up token is neither redirected nor answered with data."""
+    assert settings.PUBLIC_URL_NAMES == {"login", "health", "calendar_feed"}
+    response = Client().get("/kalender/" + "x" * 43 + ".ics")
+    assert response.status_code == 404
+    assert "BEGIN:VCALENDAR" not in response.content.decode()
 
 
 def test_idle_session_is_logged_out_after_the_configured_time(ifk_nord, settings):
