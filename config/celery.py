@@ -9,6 +9,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("kooperationsplan")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The mass letter run's task lives with its selection and per-case step (kooperationsplan/massrun.py).
+app.autodiscover_tasks(related_name="massrun")
 
 # The beat schedule lives in code (DESIGN.md "Jobs").
 app.conf.beat_schedule = {

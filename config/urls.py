@@ -16,6 +16,8 @@ urlpatterns = [
     path("arbeitsplatz/", worklist.worklist, name="worklist"),
     path("faelle/", include("cases.urls")),
     path("faelle/<int:case_id>/", include("kooperationsplan.urls")),
+    path("faelle/<int:case_id>/schreiben/", include("letters.urls")),
+    path("serienbriefe/", include("kooperationsplan.urls_massrun")),
     path("team/", include("kooperationsplan.urls_team")),
     path("konto/kalender/", calendar_views.calendar_settings, name="calendar_settings"),
     path("kalender/<str:token>.ics", calendar_views.feed, name="calendar_feed"),

@@ -22,6 +22,7 @@ from kooperationsplan.models import (
 )
 from kooperationsplan.reasons import TEXTS, explain, sentence, source_label
 from letters.models import Letter
+from letters.selectors import letters_of_case
 from rules.plan import rfb_applies
 
 TIMELINE_FILTERS = {
@@ -126,7 +127,7 @@ def appointments_list(case: Case) -> list[Appointment]:
 
 
 def letters_list(case: Case) -> list[Letter]:
-    return list(Letter.objects.filter(case=case).defer("pdf", "context").order_by("-letter_date", "-id"))
+    return list(letters_of_case(case))
 
 
 def escalations_list(case: Case) -> list[Escalation]:

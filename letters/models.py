@@ -57,10 +57,11 @@ VA_KINDS = ("EINL_RFB", "EINL_UNTERSUCHUNG", "ZUW_BESCHEID", "AUFF_15_5", "AUFF_
 
 
 class LetterStatus(models.TextChoices):
-    ISSUED = "ISSUED", "ausgestellt, wird erzeugt"
-    AWAITING_RELEASE = "AWAITING_RELEASE", "wartet auf Freigabe (Vier-Augen-Prinzip)"
+    # The words the letter list shows (issue 5): ISSUED is the outbox state until the PDF exists.
+    ISSUED = "ISSUED", "wird erzeugt"
+    AWAITING_RELEASE = "AWAITING_RELEASE", "wartet auf Freigabe"
     RENDERED = "RENDERED", "erzeugt"
-    FAILED = "FAILED", "Erzeugung fehlgeschlagen"
+    FAILED = "FAILED", "fehlgeschlagen"
     CANCELLED = "CANCELLED", "storniert"
 
 
@@ -229,7 +230,9 @@ class LetterRunItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "case"], name="letterrunitem_one_per_case"),
             models.UniqueConstraint(fields=["run", "position"], name="letterrunitem_unique_position"),
-            models.CheckConstraint(condition=Q(status__in=LetterRunItemStatus.values), name="letterrunitem_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=LetterRunItemStatus.values), name="letterrunitem_status_valid"
+            ),
             models.CheckConstraint(
                 condition=~Q(status="DONE") | Q(letter__isnull=False), name="letterrunitem_done_has_letter"
             ),

@@ -192,6 +192,12 @@ def render_letter_pdf(
     return render_pdf(html, title=letter_title(kind, letter_number))
 
 
+def letter_copies_html(html: str) -> list[str]:
+    """The <article> of each copy of a rendered letter HTML, for the browser preview: exactly the markup
+    WeasyPrint gets (our template, user text escaped by it)."""
+    return _COPY_RE.findall(html)
+
+
 def letter_title(kind: str, letter_number: str) -> str:
     return f"{texts.KIND_TITLES[kind]} – Schreiben-Nr. {letter_number}"
 

@@ -96,6 +96,8 @@ def letter_issue(
             is_va=is_va,
             status=Letter.Status.AWAITING_RELEASE if four_eyes else Letter.Status.ISSUED,
             issued_by=issued_by,
+            # The application's clock, the same one the outbox sweep compares with.
+            issued_at=timezone.now(),
             idempotency_key=idempotency_key,
         )
         letter.number = f"{letter_date.year}-{letter.pk:07d}"

@@ -82,6 +82,8 @@ def fill_draft(plan: Kooperationsplan, *, eb_count: int = 5) -> Kooperationsplan
             nachweis_form="LISTE",
             nachweis_due_day=5,
         )
+    # RULES.md 6.2: the KP document names the next goal; without it the letter is not issued.
+    plan.naechstes_ziel = plan.naechstes_ziel or "Ich finde eine Teilzeitstelle im Verkauf."
     plan.gemeinsam_erarbeitet = True
     plan.vb_erlaeutert = True
     plan.infoblatt_vb_ausgehaendigt_on = timezone.localdate()

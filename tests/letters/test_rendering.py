@@ -397,5 +397,5 @@ def test_t17_free_text_is_escaped():
 def test_malformed_snapshot_fails_as_a_letter_error():
     snap = snapshot("EINL_RFB")
     snap["content"]["starts_at"] = "nächsten Dienstag"
-    with pytest.raises(LetterRenderError, match="EINL_RFB"):
+    with pytest.raises(LetterRenderError, match="„Einladung \\(Meldeaufforderung\\)“ kann nicht erzeugt werden"):
         render("EINL_RFB", snap=snap)
