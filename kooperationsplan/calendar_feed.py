@@ -47,6 +47,7 @@ PAST_DAYS = 90
 APPOINTMENT_MINUTES = 60
 PRODID = "-//Jobcenter//Kooperationsplan//DE"
 VIEW_NAME = "calendar_feed"
+LOGGED_PATH = "/kalender/[Token].ics"
 # Measures whose dates still matter; withdrawn, replaced, cancelled or lifted ones leave the calendar.
 MEASURE_STATUSES = (
     AssignmentStatus.PLANNED,
@@ -87,14 +88,14 @@ def calendar_token_current(user: User) -> CalendarFeedToken | None:
     return CalendarFeedToken.objects.filter(user=user, revoked_at__isnull=True).first()
 
 
-def calendar_token_user(token: str, *, path: str) -> User | None:
+def calendar_token_user(token: str) -> User | None:
     """The active user of a valid token, and the time of this use; None (and a log entry) otherwise."""
     digest = token_hash(token)
     row = CalendarFeedToken.objects.select_related("user").filter(token_hash=digest).first()
     if row is None or row.revoked_at is not None or not row.user.is_active:
         # The token itself is never logged; a prefix of its hash lets operations correlate repeated attempts.
         reason = "unbekannt" if row is None else "widerrufen" if row.revoked_at is not None else "Konto gesperrt"
-        logger.warning("Kalender-Feed abgelehnt (%s): Token-Hash %s…, Pfad %s", reason, digest[:12], path[:40])
+        logger.warning("Kalender-Feed abgelehnt (%s): Token-Hash %s…", reason, digest[:12])
         return None
     CalendarFeedToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
     return row.user
@@ -164,14 +165,15 @@ def _sort_instant(event: Event) -> datetime:
     return event.starts_at if event.starts_at is not None else _start_of(event.day or date.min)
 
 
-def log_feed_access(user: User, events: Iterable[Event], *, path: str) -> None:
-    """The feed reads case data: one access-log row per case in it (§ 67 ff. SGB X), in one INSERT."""
+def log_feed_access(user: User, events: Iterable[Event]) -> None:
+    """The feed reads case data: one access-log row per case in it (§ 67 ff. SGB X), in one INSERT.
+    The path is logged without the token: the log must not hand out a working feed URL."""
     AccessLog.objects.bulk_create(
         AccessLog(
             user=user,
             case_id_accessed=case_id,
             view_name=VIEW_NAME,
-            path=path[:500],
+            path=LOGGED_PATH,
             outcome=AccessLog.Outcome.GRANTED,
         )
         for case_id in sorted({event.case_id for event in events})

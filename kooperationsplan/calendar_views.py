@@ -58,11 +58,11 @@ def calendar_settings(request: HttpRequest) -> HttpResponse:
 def feed(request: HttpRequest, token: str) -> HttpResponse:
     """The iCalendar feed. Authenticates by the token alone (calendar programs have no session);
     an unknown or revoked token answers 404 and is logged."""
-    user = calendar_feed.calendar_token_user(token, path=request.path)
+    user = calendar_feed.calendar_token_user(token)
     if user is None:
         raise Http404("Kalender nicht gefunden")
     events = calendar_feed.feed_events(user, on=timezone.localdate())
-    calendar_feed.log_feed_access(user, events, path=request.path)
+    calendar_feed.log_feed_access(user, events)
     body = calendar_feed.render_calendar(
         events,
         host=request.get_host(),
