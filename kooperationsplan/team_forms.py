@@ -21,6 +21,10 @@ class ApproveForm(forms.Form):
     comment = text("Kommentar (freiwillig)", required=False, max_length=COMMENT_MAX, rows=2)
 
 
+class ReleaseForm(forms.Form):
+    """The four-eyes release has nothing to enter: the team lead has read the letter and its RFB."""
+
+
 class DeclineForm(forms.Form):
     comment = text("Begründung der Ablehnung", max_length=COMMENT_MAX, rows=2)
 

@@ -23,8 +23,9 @@ from kooperationsplan import figures as team_figures
 from kooperationsplan import teamdesk
 from kooperationsplan.models import Kooperationsplan, TeamLeadApproval, TeamLeadApprovalKind
 from kooperationsplan.reasons import explain
-from kooperationsplan.team_forms import ApproveForm, DeclineForm, MonthForm, ReassignForm, ReturnForm
+from kooperationsplan.team_forms import ApproveForm, DeclineForm, MonthForm, ReassignForm, ReleaseForm, ReturnForm
 from kooperationsplan.workflow import WorkflowRefused
+from letters.models import Letter
 from rules.teamdesk import TLAction
 
 PAGE_SIZE = 20
@@ -51,10 +52,13 @@ def desk(request: HttpRequest) -> HttpResponse:
         request.GET.get("seite_ueberpruefungen")
     )
     requests = Paginator(teamdesk.open_requests(user), PAGE_SIZE).get_page(request.GET.get("seite_vorlagen"))
+    letters = Paginator(teamdesk.letters_to_release(user), PAGE_SIZE).get_page(request.GET.get("seite_freigaben"))
     return render(
         request,
         "team/desk.html",
         {
+            "letters": letters,
+            "four_eyes": cast(Any, user.team).jobcenter.four_eyes_rfb_letters,
             "today": today,
             "reviews": reviews,
             "review_rows": [(plan, (today - plan.review_due).days) for plan in reviews.object_list],
@@ -63,11 +67,17 @@ def desk(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _forms(case: Case, data: Any = None, *, failed: str = "") -> dict[str, forms.Form]:
+def _form_class(action: str, approve_form: type[forms.Form]) -> type[forms.Form]:
+    return approve_form if action == "zustimmen" else ACTIONS[action][1]
+
+
+def _forms(
+    case: Case, data: Any = None, *, failed: str = "", approve_form: type[forms.Form] = ApproveForm
+) -> dict[str, forms.Form]:
     """The action forms of an item; only the submitted one is bound, so the others stay empty."""
     built: dict[str, forms.Form] = {}
-    for slug, (_, form_class) in ACTIONS.items():
-        built[slug] = form_class(data if failed == slug else None, prefix=slug)
+    for slug in ACTIONS:
+        built[slug] = _form_class(slug, approve_form)(data if failed == slug else None, prefix=slug)
     built["neu-zuweisen"] = ReassignForm(
         data if failed == "neu-zuweisen" else None, prefix="neu-zuweisen", targets=teamdesk.reassign_targets(case)
     )
@@ -83,6 +93,7 @@ def _item_page(
     data: Any = None,
     failed: str = "",
     refused: WorkflowRefused | None = None,
+    approve_form: type[forms.Form] = ApproveForm,
     **context: Any,
 ) -> HttpResponse:
     return render(
@@ -90,7 +101,7 @@ def _item_page(
         template,
         {
             "case": case,
-            "forms": _forms(case, data, failed=failed),
+            "forms": _forms(case, data, failed=failed, approve_form=approve_form),
             "failed": failed,
             "refused_reasons": [explain(reason) for reason in refused.decision.reasons] if refused else [],
             **context,
@@ -150,6 +161,13 @@ SUCCESS = {
 }
 
 
+LETTER_SUCCESS = {
+    TLAction.APPROVE: "Das Schreiben wurde freigegeben und wird jetzt erzeugt.",
+    TLAction.RETURN: "Das Schreiben wurde storniert und mit Ihrem Kommentar an die Integrationsfachkraft "
+    "zurückgegeben.",
+}
+
+
 @require_POST
 def review_action(request: HttpRequest, plan_id: int, action: str) -> HttpResponse:
     user = _teamleitung(request)
@@ -202,14 +220,17 @@ def _act(
     *,
     decide: Any,
     plan_id: int | None = None,
+    approve_form: type[forms.Form] = ApproveForm,
 ) -> HttpResponse:
     """Validate the submitted form and run its service; a refusal shows the reasons and changes nothing."""
     if action == "neu-zuweisen":
         form: forms.Form = ReassignForm(request.POST, prefix=action, targets=teamdesk.reassign_targets(case))
     else:
-        form = ACTIONS[action][1](request.POST, prefix=action)
+        form = _form_class(action, approve_form)(request.POST, prefix=action)
     if not form.is_valid():
-        return _item_page(request, template, case, status=400, data=request.POST, failed=action, **page)
+        return _item_page(
+            request, template, case, status=400, data=request.POST, failed=action, approve_form=approve_form, **page
+        )
     try:
         if action == "neu-zuweisen":
             teamdesk.queue_reassign(
@@ -223,14 +244,62 @@ def _act(
             message = "Der Fall wurde neu zugewiesen."
         else:
             tl_action = ACTIONS[action][0]
-            decide(tl_action, form.cleaned_data["comment"])
-            message = SUCCESS[tl_action]
+            decide(tl_action, form.cleaned_data.get("comment", ""))
+            message = SUCCESS[tl_action] if approve_form is ApproveForm else LETTER_SUCCESS[tl_action]
     except WorkflowRefused as refused:
         return _item_page(
-            request, template, case, status=422, data=request.POST, failed=action, refused=refused, **page
+            request,
+            template,
+            case,
+            status=422,
+            data=request.POST,
+            failed=action,
+            refused=refused,
+            approve_form=approve_form,
+            **page,
         )
     messages.success(request, message)
     return redirect("team:desk")
+
+
+def _letter(request: HttpRequest, user: User, letter_id: int) -> tuple[Letter, Case]:
+    letter_case = Letter.objects.filter(pk=letter_id).values_list("case_id", flat=True).first()
+    if letter_case is None:
+        raise Http404
+    case = case_get_for_view(request, letter_case)
+    letter = teamdesk.letter_item(user, letter_id)
+    if letter is None:
+        raise Http404("Dieses Schreiben wartet nicht auf eine Freigabe.")
+    return letter, case
+
+
+@require_GET
+def letter_detail(request: HttpRequest, letter_id: int) -> HttpResponse:
+    user = _teamleitung(request)
+    letter, case = _letter(request, user, letter_id)
+    return _item_page(
+        request, "team/letter_item.html", case, letter=letter, actions=("zustimmen",), approve_form=ReleaseForm
+    )
+
+
+@require_POST
+def letter_action(request: HttpRequest, letter_id: int, action: str) -> HttpResponse:
+    user = _teamleitung(request)
+    letter, case = _letter(request, user, letter_id)
+    if action not in ("zustimmen", "zurueckgeben", "neu-zuweisen"):
+        raise Http404
+    return _act(
+        request,
+        user,
+        case,
+        action,
+        "team/letter_item.html",
+        {"letter": letter, "actions": ("zustimmen",)},
+        decide=lambda tl_action, comment: teamdesk.letter_act(
+            letter_id=letter.pk, actor=user, action=tl_action, comment=comment
+        ),
+        approve_form=ReleaseForm,
+    )
 
 
 @require_GET

@@ -36,10 +36,14 @@ from kooperationsplan.models import (
 )
 from kooperationsplan.schlichtung import approval_decide
 from kooperationsplan.workflow import WorkflowRefused, lock_case, record, require
+from letters.models import Letter, LetterStatus
+from letters.selectors import letters_awaiting_release
+from letters.services import LetterReleaseRefused, letter_release
 from rules.decision import Decision, Reason, refuse
 from rules.teamdesk import KIND_RULES, QueueKind, TLAction, review_in_queue, review_queue_cutoff, tl_decision
 
 PLAN_SUBJECT = "kooperationsplan.Kooperationsplan"
+LETTER_SUBJECT = "letters.Letter"
 # (b) and (c): the kinds that the IFK puts forward and that wait as open rows.
 REQUEST_KINDS = (TeamLeadApprovalKind.SCHLICHTUNG_NACH_SCHEITERN, TeamLeadApprovalKind.PSYCH_SKIP)
 REVIEW_STATUSES = (KPStatus.ACTIVE, KPStatus.UNDER_REVIEW)
@@ -93,6 +97,17 @@ def open_requests(user: User) -> QuerySet[TeamLeadApproval]:
         .select_related("case__elb", "case__responsible", "requested_by")
         .order_by("requested_at", "pk")
     )
+
+
+def letters_to_release(user: User) -> QuerySet[Letter]:
+    """(d) Letters with RFB of the team waiting for the four-eyes release, the oldest first."""
+    if user.team is None:
+        return Letter.objects.none()
+    return letters_awaiting_release(user.team).filter(case__in=case_list_visible(user).values("pk"))
+
+
+def letter_item(user: User, letter_id: int) -> Letter | None:
+    return letters_to_release(user).filter(pk=letter_id).first()
 
 
 def review_item(user: User, plan_id: int, *, on: date) -> Kooperationsplan | None:
@@ -272,3 +287,55 @@ def queue_reassign(
             f"Grund: {reason.strip()}",
         )
         return case
+
+
+def letter_act(*, letter_id: int, actor: User, action: TLAction, comment: str) -> Letter:
+    """(d) Release a letter with RFB after the four-eyes check (letters.services.letter_release), or return
+    it to the IFK with a comment: the letter is then cancelled (never sent), and a corrected one is a new
+    letter (DESIGN.md "Letters")."""
+    require_teamleitung(actor)
+    with transaction.atomic():
+        letter = Letter.objects.defer("pdf", "context").get(pk=letter_id)
+        case = _lock_team_case(letter.case_id, actor)
+        if action == TLAction.APPROVE:
+            try:
+                letter = letter_release(letter_id=letter_id, actor=actor)
+            except LetterReleaseRefused as refused:
+                raise WorkflowRefused(refused.decision) from refused
+            _notify(case, f"Teamleitung {_tl_name(actor)}: Schreiben Nr. {letter.number} freigegeben.")
+            return letter
+        decision = require(tl_decision(QueueKind.LETTER_RELEASE, action, comment=comment))
+        rule_id, sources = KIND_RULES[QueueKind.LETTER_RELEASE]
+        # Compare-and-set: only a letter that still waits can be returned (a second submit changes nothing).
+        if not Letter.objects.filter(pk=letter_id, status=LetterStatus.AWAITING_RELEASE).update(
+            status=LetterStatus.CANCELLED
+        ):
+            raise WorkflowRefused(refuse(Reason("letter.release_not_awaiting", rule_id, sources)))
+        approval = TeamLeadApproval.objects.create(
+            case=case,
+            kind=TeamLeadApprovalKind.LETTER_RELEASE,
+            status=TeamLeadApprovalStatus.RETURNED,
+            subject_type=LETTER_SUBJECT,
+            subject_id=letter.pk,
+            requested_by_id=letter.issued_by_id,
+            request_note=f"Schreiben Nr. {letter.number} ({letter.get_kind_display()})",
+            decided_by=actor,
+            decided_at=timezone.now(),
+            comment=comment.strip(),
+        )
+        record(
+            case,
+            actor,
+            "approval.returned",
+            f"Teamleitung: Schreiben Nr. {letter.number} nicht freigegeben und storniert. Kommentar: {comment.strip()}",
+            decision,
+            approval=approval.pk,
+            letter=letter.pk,
+        )
+        _notify(
+            case,
+            f"Teamleitung {_tl_name(actor)}: Schreiben Nr. {letter.number} nicht freigegeben (storniert). "
+            f"{comment.strip()}",
+        )
+        letter.status = LetterStatus.CANCELLED
+        return letter

@@ -12,6 +12,8 @@ urlpatterns = [
     path("ueberpruefung/<int:plan_id>/<slug:action>/", team_views.review_action, name="review_action"),
     path("vorlage/<int:approval_id>/", team_views.request_detail, name="request"),
     path("vorlage/<int:approval_id>/<slug:action>/", team_views.request_action, name="request_action"),
+    path("freigabe/<int:letter_id>/", team_views.letter_detail, name="letter"),
+    path("freigabe/<int:letter_id>/<slug:action>/", team_views.letter_action, name="letter_action"),
     path("kennzahlen/", team_views.figures_page, name="figures"),
     path("kennzahlen/csv/", team_views.figures_csv, name="figures_csv"),
 ]

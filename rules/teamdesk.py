@@ -39,7 +39,7 @@ KIND_RULES: dict[QueueKind, tuple[str, tuple[str, ...]]] = {
     QueueKind.SCHLICHTUNG: ("R-ABB-6", ("001 §6.2",)),
     QueueKind.PSYCH_SKIP: ("R-ESC-5", ("001 §6.1",)),
     QueueKind.REVIEW_OVERDUE: ("R-FS-1", ("§ 15 Abs. 3 SGB II", "RULES.md 7")),
-    QueueKind.LETTER_RELEASE: ("R-LET-1", ("RULES.md 5.4", "RULES.md 6.3")),
+    QueueKind.LETTER_RELEASE: ("R-LET-1", ("RULES.md 6.3", "BSG B 4 AS 30/09 R")),
 }
 
 # The number of words a comment needs to say something to its reader (the same bar as R-ESC-5's Vermerk).

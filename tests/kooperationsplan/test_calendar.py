@@ -257,7 +257,7 @@ def test_feed_query_count_does_not_grow_with_the_cases(ifk_nord, feed_data):
         MassnahmeZuweisungFactory(plan=plan)
         SchlichtungFactory(case=case, started_on=TODAY - timedelta(days=day))
     assert queries() == few
-    # token lookup, last use, the four event queries, the access-log insert.
+    # token lookup, last use, the four event queries, the access-log insert (no session, no layout).
     assert few == 7
 
 

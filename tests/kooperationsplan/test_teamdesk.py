@@ -16,16 +16,19 @@ from cases.models import AccessLog, Case, TimelineEvent
 from cases.services import CaseActionRefused, case_reassign
 from kooperationsplan.models import Notification, TeamLeadApproval
 from kooperationsplan.teamdesk import overdue_reviews, request_act, review_act
+from letters.models import Letter
 from rules.teamdesk import TLAction
 from tests.conftest import client_for
 from tests.factories import (
     CaseFactory,
     EscalationFactory,
     KooperationsplanFactory,
+    LetterFactory,
     ReminderFactory,
     TeamLeadApprovalFactory,
     UserFactory,
 )
+from tests.kooperationsplan.query_counts import view_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -96,6 +99,18 @@ def test_R_ABB_6_queue_holds_open_schlichtung_requests_and_psych_skips(ifk_nord,
     assert schlichtung.case.elb.kundennummer in html
     assert skip.case.elb.kundennummer in html
     assert foreign.case.elb.kundennummer not in html
+
+
+def awaiting_letter(case: Case, *, issued_by=None):
+    """An Aufforderung with RFB that waits for the four-eyes release."""
+    return LetterFactory(
+        case=case,
+        kind="AUFF_15_5",
+        with_rfb=True,
+        is_va=True,
+        status="AWAITING_RELEASE",
+        issued_by=issued_by or case.responsible,
+    )
 
 
 def item_urls(plan, approval) -> list[tuple[str, str]]:
@@ -362,23 +377,28 @@ def test_reassign_is_refused_without_reason_or_to_someone_outside_the_team(ifk_n
 def test_desk_query_count_does_not_grow_with_the_items(ifk_nord, tl_nord):
     client = client_for(tl_nord)
 
-    def queries() -> tuple[int, str]:
+    def queries() -> tuple[int, int, str]:
         with CaptureQueriesContext(connection) as ctx:
             response = client.get("/team/")
         assert response.status_code == 200
-        return len(ctx.captured_queries), response.content.decode()
+        return len(ctx.captured_queries), len(view_queries(ctx.captured_queries)), response.content.decode()
 
+    jobcenter = tl_nord.team.jobcenter
+    jobcenter.four_eyes_rfb_letters = True
+    jobcenter.save()
     overdue_plan(CaseFactory(responsible=ifk_nord), 20)
     TeamLeadApprovalFactory(case=CaseFactory(responsible=ifk_nord))
-    few, _ = queries()
+    awaiting_letter(CaseFactory(responsible=ifk_nord))
+    few, _, _ = queries()
     for days in range(21, 50):
         overdue_plan(CaseFactory(responsible=ifk_nord), days)
         psych_skip(CaseFactory(responsible=ifk_nord))
-    many, html = queries()
+        awaiting_letter(CaseFactory(responsible=ifk_nord))
+    many, own, html = queries()
     assert few == many
-    # session, user, team (header), count and page of each section, and the session renewal (3 statements).
-    assert many == 10
-    assert "Seite 1 von 2" in html
+    # Besides the layout: the Jobcenter's four-eyes switch, and count and page of each of the three sections.
+    assert own == 7
+    assert html.count("Seite 1 von 2") == 3
 
 
 def test_item_pages_have_a_fixed_number_of_queries(ifk_nord, tl_nord):
@@ -387,11 +407,66 @@ def test_item_pages_have_a_fixed_number_of_queries(ifk_nord, tl_nord):
     plan = overdue_plan(case, 20)
     approval = TeamLeadApprovalFactory(case=case)
 
-    def queries(url: str) -> int:
+    def queries(url: str) -> tuple[int, int]:
         with CaptureQueriesContext(connection) as ctx:
             assert client.get(url).status_code == 200
-        return len(ctx.captured_queries)
+        return len(ctx.captured_queries), len(view_queries(ctx.captured_queries))
 
     review, request = queries(f"/team/ueberpruefung/{plan.pk}/"), queries(f"/team/vorlage/{approval.pk}/")
     UserFactory.create_batch(12, team=case.team)
     assert (queries(f"/team/ueberpruefung/{plan.pk}/"), queries(f"/team/vorlage/{approval.pk}/")) == (review, request)
+    # The item's case id, the scoped case, its access-log row, the item, and the IFK to choose from.
+    assert (review[1], request[1]) == (5, 5)
+
+
+def test_R_LET_1_four_eyes_letters_are_released_from_the_desk(ifk_nord, ifk_sued, tl_nord, tl_sued):
+    letter = awaiting_letter(CaseFactory(responsible=ifk_nord))
+    foreign = awaiting_letter(CaseFactory(responsible=ifk_sued))
+    client = client_for(tl_nord)
+    html = client.get("/team/").content.decode()
+    assert f"Nr. {letter.number}" in html
+    assert f"Nr. {foreign.number}" not in html
+    assert client_for(tl_sued).get(f"/team/freigabe/{letter.pk}/").status_code == 404
+    # Before the release there is no PDF to download.
+    assert client_for(ifk_nord).get(f"/faelle/{letter.case_id}/schreiben/{letter.pk}/pdf/").status_code == 409
+    page = client.get(f"/team/freigabe/{letter.pk}/").content.decode()
+    assert f"/faelle/{letter.case_id}/schreiben/{letter.pk}/" in page  # the preview to check the RFB
+    assert client.post(f"/team/freigabe/{letter.pk}/zustimmen/").status_code == 302
+    letter.refresh_from_db()
+    assert (letter.status, letter.released_by) == ("ISSUED", tl_nord)
+    assert TimelineEvent.objects.get(case=letter.case, code="letter.released").actor == tl_nord
+    assert "freigegeben" in Notification.objects.get(user=ifk_nord).message
+    assert client.post(f"/team/freigabe/{letter.pk}/zustimmen/").status_code == 404
+
+
+def test_R_LET_1_a_returned_letter_is_cancelled_with_the_comment(ifk_nord, tl_nord):
+    letter = awaiting_letter(CaseFactory(responsible=ifk_nord))
+    client = client_for(tl_nord)
+    assert (
+        client.post(f"/team/freigabe/{letter.pk}/zurueckgeben/", {"zurueckgeben-comment": "Frist"}).status_code == 422
+    )
+    assert Letter.objects.get(pk=letter.pk).status == "AWAITING_RELEASE"
+    response = client.post(
+        f"/team/freigabe/{letter.pk}/zurueckgeben/",
+        {"zurueckgeben-comment": "Die Frist ist zu kurz bemessen."},
+    )
+    assert response.status_code == 302
+    assert Letter.objects.get(pk=letter.pk).status == "CANCELLED"
+    returned = TeamLeadApproval.objects.get(kind="LETTER_RELEASE", subject_id=letter.pk)
+    assert (returned.status, returned.comment) == ("RETURNED", "Die Frist ist zu kurz bemessen.")
+    event = TimelineEvent.objects.get(case=letter.case, code="approval.returned")
+    assert event.reason_codes == ["R-LET-1:teamdesk.returned"]
+    assert "Die Frist ist zu kurz bemessen." in Notification.objects.get(user=ifk_nord).message
+    assert (
+        client.post(f"/team/freigabe/{letter.pk}/zurueckgeben/", {"zurueckgeben-comment": "Noch einmal."}).status_code
+        == 404
+    )
+
+
+def test_R_LET_1_a_team_lead_cannot_release_a_letter_of_their_own(ifk_nord, tl_nord):
+    letter = awaiting_letter(CaseFactory(responsible=ifk_nord), issued_by=tl_nord)
+    response = client_for(tl_nord).post(f"/team/freigabe/{letter.pk}/zustimmen/")
+    assert response.status_code == 422
+    assert "andere Person" in response.content.decode()
+    assert Letter.objects.get(pk=letter.pk).status == "AWAITING_RELEASE"
+    assert not Notification.objects.exists()
