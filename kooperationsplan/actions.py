@@ -7,12 +7,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from cases.models import Case
-from kooperationsplan.facts import assignment_facts, case_facts, escalation_facts
-from kooperationsplan.models import Escalation, MassnahmeZuweisung, TeamLeadApproval
+from kooperationsplan.facts import assignment_facts, case_facts, escalation_facts, exemption_facts
+from kooperationsplan.models import (
+    Appointment,
+    AppointmentOutcome,
+    EigenbemuehungNachweis,
+    Escalation,
+    Exemption,
+    MassnahmeZuweisung,
+    TeamLeadApproval,
+)
+from kooperationsplan.models import (
+    AppointmentKind as AppointmentKindChoices,
+)
+from kooperationsplan.models import (
+    EscalationStatus as EscalationStatusChoices,
+)
 from kooperationsplan.reasons import explain
 from rules import escalation as esc_rules
+from rules import exemptions as x_rules
 from rules import measures as m_rules
 from rules import plan as plan_rules
 from rules import schlichtung as s_rules
@@ -31,6 +47,11 @@ class Action:
     target: dict[str, int] = field(default_factory=dict)
     hint: str = ""
 
+    @property
+    def query(self) -> str:
+        """The target as the query string of the step's URL (e.g. "?escalation=12")."""
+        return "?" + urlencode(self.target) if self.target else ""
+
 
 def _action(name: str, label: str, decision: Decision, **target: int) -> Action:
     return Action(name, label, decision.allowed, [explain(reason) for reason in decision.reasons], target)
@@ -43,6 +64,8 @@ def case_next_actions(case: Case, *, on: date) -> list[Action]:
     actions += _invitation_actions(facts, on)
     actions += _escalation_actions(case, facts, on)
     actions += _measure_actions(case, facts, on)
+    actions += _appointment_actions(case, on)
+    actions += _nachweis_actions(case, on)
     actions += _mode_actions(case, facts, on)
     return actions
 
@@ -72,6 +95,10 @@ def _plan_actions(facts: CaseFacts, on: date) -> list[Action]:
                 "kp_review", "Überprüfung beginnen", plan_rules.review_may_start(current, on=on, early_trigger=False)
             )
         )
+    if current is not None and current.status is KPStatus.UNDER_REVIEW and facts.draft is None:
+        # R-FS-1 "ADAPTED": the plan under review stays the same version, with a change note.
+        adapted = allow(Reason("review.adapted", "R-FS-1", ("§ 15 Abs. 3 SGB II", "001 §6.4")))
+        actions.append(_action("kp_adapt", "Überprüfung abschließen: angepasst (gleiche Version)", adapted))
     if facts.mode is Mode.COOP_WITH_RFB and facts.draft is not None:
         decision = plan_rules.return_without_rfb(facts, on=on, reason_text="(Begründung)", return_min_months=3)
         actions.append(_action("return_without_rfb", "Rückkehr zur Zusammenarbeit ohne RFB", decision))
@@ -110,12 +137,33 @@ def _escalation_actions(case: Case, facts: CaseFacts, on: date) -> list[Action]:
         actions.append(
             _action("aufforderung_15_6", "Aufforderung nach § 15 Abs. 6 SGB II", esc_rules.aufforderung_15_6(facts))
         )
+    festgestellt = Escalation.objects.filter(case=case, status=EscalationStatusChoices.MINDERUNG_FESTGESTELLT)
+    for escalation in festgestellt.only("pk", "minderung_start"):
+        if escalation.minderung_start is not None:
+            decision = esc_rules.lift_minderung(started=escalation.minderung_start, on=on)
+            actions.append(
+                _action(
+                    "minderung_lift",
+                    "Minderung: Pflicht erfüllt oder Zeitraum beendet",
+                    decision,
+                    escalation=escalation.pk,
+                )
+            )
     return actions
 
 
 def _ladder_step(facts: CaseFacts, esc: EscalationFacts, on: date, escalation_id: int) -> list[Action]:
     status = esc.status
     target = {"escalation": escalation_id}
+    if status is EscalationStatus.BREACH_DETECTED and esc.minderung_basis_p32:
+        return [
+            _action(
+                "anhoerung_32",
+                "Anhörung wegen Meldeversäumnis (§ 32 SGB II)",
+                esc_rules.anhoerung_32(facts, esc, on=on),
+                **target,
+            )
+        ]
     if status is EscalationStatus.BREACH_DETECTED:
         return [
             _action(
@@ -200,8 +248,16 @@ def _measure_actions(case: Case, facts: CaseFacts, on: date) -> list[Action]:
                     "zuw_withdraw", "Zuweisungsschreiben zurücknehmen", m_rules.withdraw_schreiben(facts_a), **target
                 )
             )
+        if status in (AssignmentStatus.SCHREIBEN_ISSUED, AssignmentStatus.BESCHEID_ISSUED):
+            reported = allow(Reason("zuw.reported", "R-MON-1", ("001 §6.1",)))
+            actions.append(_action("assignment_report", "Rückmeldung des Trägers erfassen", reported, **target))
+        if status is AssignmentStatus.REPORTED:
+            started = allow(Reason("zuw.started", "R-MON-1", ("001 §6.1",)))
+            actions.append(_action("assignment_start", "Beginn der Maßnahme erfassen", started, **target))
         if status is AssignmentStatus.STARTED:
             actions.append(_action("abort", "Abbruch erfassen", m_rules.abort_reported(facts_a), **target))
+            completed = allow(Reason("zuw.completed", "R-MON-1", ("001 §6.1",)))
+            actions.append(_action("assignment_complete", "Maßnahme abgeschlossen", completed, **target))
         if status is AssignmentStatus.CLARIFICATION:
             actions.append(
                 _action(
@@ -214,8 +270,76 @@ def _measure_actions(case: Case, facts: CaseFacts, on: date) -> list[Action]:
     return actions
 
 
+def _appointment_actions(case: Case, on: date) -> list[Action]:
+    """R-MON-1 / R-INV-7: the outcome of every past appointment is recorded (the intervention's with its ladder)."""
+    due = (
+        Appointment.objects.filter(case=case, outcome=AppointmentOutcome.PENDING, starts_at__date__lte=on)
+        .exclude(kind=AppointmentKindChoices.BERATERISCHE_INTERVENTION)
+        .order_by("starts_at")
+    )
+    decision = allow(Reason("appointment.outcome", "R-MON-1", ("§ 59 SGB II", "001 §4.2"), {"outcome": "?"}))
+    return [
+        Action(
+            "appointment_outcome",
+            f"Ergebnis des Termins vom {appointment.starts_at:%d.%m.%Y} erfassen",
+            True,
+            [explain(reason) for reason in decision.reasons],
+            {"appointment": appointment.pk},
+        )
+        for appointment in due
+    ]
+
+
+def _nachweis_actions(case: Case, on: date) -> list[Action]:
+    """D-07 / R-EB-4: evidence that is due (or overdue) can be recorded as received."""
+    open_items = EigenbemuehungNachweis.objects.filter(
+        eigenbemuehung__plan__case=case, received_on__isnull=True, period_end__lt=on
+    ).order_by("due_on")
+    decision = allow(Reason("eb.evidence_recorded", "R-EB-1", ("001 §5.2",)))
+    return [
+        Action(
+            "nachweis_record",
+            f"Nachweis Eigenbemühungen {nachweis.period_start:%d.%m.}–{nachweis.period_end:%d.%m.%Y} erfassen",
+            True,
+            [explain(reason) for reason in decision.reasons],
+            {"nachweis": nachweis.pk},
+        )
+        for nachweis in open_items
+    ]
+
+
+def _exemption_actions(case: Case, on: date) -> list[Action]:
+    """D-02, D-03, D-04: the re-check of a running exemption, or what became of the Einstellungszusage."""
+    exemption = (
+        Exemption.objects.filter(case=case, status=Exemption.Status.ACTIVE)
+        .select_related("einstellungszusage", "paragraph10_reason")
+        .first()
+    )
+    if exemption is None:
+        return []
+    facts = exemption_facts(exemption)
+    if exemption.reason == Exemption.Reason.EINSTELLUNGSZUSAGE:
+        decision = allow(Reason("exemption.ez", "R-EXC-1", ("001 §8.1",), {"until": facts.job_start}))
+        return [_action("ez_outcome", "Einstellungszusage: Arbeitsaufnahme, Verschiebung oder Rücknahme", decision)]
+    decision, _ = x_rules.recheck_continues(facts, on=on)
+    if not decision.allowed:
+        decision = x_rules.exemption_lapses(facts, on=on, bundesland=case.team.jobcenter.bundesland)
+    return [_action("exemption_recheck", "Ausnahme erneut prüfen", decision)]
+
+
+def _schlichtung_actions(case: Case, facts: CaseFacts) -> list[Action]:
+    """R-SCH-2 / R-SCH-4: a running Schlichtung ends with an agreement (the agreed KP is activated) or without."""
+    if facts.mode is not Mode.SCHLICHTUNG_PENDING:
+        return []
+    agreement, no_agreement = s_rules.schlichtung_outcomes(facts)
+    return [
+        _action("schlichtung_agreement", "Schlichtung: Einigung (vereinbarten KP aktivieren)", agreement),
+        _action("schlichtung_no_agreement", "Schlichtung: keine Einigung", no_agreement),
+    ]
+
+
 def _mode_actions(case: Case, facts: CaseFacts, on: date) -> list[Action]:
-    actions = []
+    actions = _schlichtung_actions(case, facts) + _exemption_actions(case, on)
     if facts.mode is not Mode.EXEMPT:
         failed = case.plans.filter(status=KPStatus.FAILED).order_by("-pk").first()
         after_failed = failed is not None and facts.mode is Mode.NO_KP_15_6

@@ -13,6 +13,7 @@ from kooperationsplan.models import (
     Appointment,
     BreachKind,
     Eigenbemuehung,
+    EigenbemuehungNachweis,
     Escalation,
     Kooperationsplan,
     MassnahmeZuweisung,
@@ -21,12 +22,17 @@ from kooperationsplan.models import (
 from kooperationsplan.models import (
     AppointmentKind as AppointmentKindChoices,
 )
+from kooperationsplan.models import (
+    AppointmentOutcome as AppointmentOutcomeChoices,
+)
+from kooperationsplan.reminders import Kind as ReminderKind
+from kooperationsplan.reminders import reminders_close, reminders_close_for_case, reminders_close_on_event
 from kooperationsplan.services import set_mode
 from kooperationsplan.workflow import WorkflowRefused, freeze_letter, lock_case, record, require, today, transition
 from rules import escalation as esc_rules
 from rules.deadlines import bekanntgabe
 from rules.decision import Reason, allow, combine, refuse
-from rules.invitations import AppointmentKind, RfbChoice, invitation
+from rules.invitations import AppointmentKind, RfbChoice, invitation, missed_appointment_consequence
 from rules.letters import LetterKind, rfb_block
 from rules.sanctions import minderung_level
 from rules.states import ESCALATION_TRANSITIONS, EscalationStatus, Mode
@@ -104,6 +110,9 @@ def invitation_issue(
         )
         appointment.letter = letter
         appointment.save(update_fields=["letter"])
+        if kind not in (AppointmentKind.AERZTLICH, AppointmentKind.PSYCHOLOGISCH):
+            # L-13 / D-14: the invitation to a talk is the Beratungsangebot after a Minderung (under 25).
+            reminders_close_for_case(case, [ReminderKind.D14_U25])
         record(
             case,
             actor,
@@ -129,6 +138,7 @@ def _lock_escalation(escalation_id: int) -> tuple[Escalation, Case]:
 def _move(escalation: Escalation, event: str) -> None:
     row = transition(ESCALATION_TRANSITIONS, "5.4", escalation.status, event)
     escalation.status = row.target
+    reminders_close_on_event(escalation, event)
 
 
 def breach_record(
@@ -171,6 +181,10 @@ def breach_record(
             eigenbemuehung=eb,
             created_by=actor,
         )
+        if eb is not None:
+            # R-EB-4: the breach proposed by D-07 is recorded; the evidence reminders have been acted on.
+            for nachweis in eb.nachweise.filter(received_on__isnull=True):
+                reminders_close(nachweis, [ReminderKind.D07_NACHWEIS])
         record(
             case,
             actor,
@@ -540,4 +554,194 @@ def aufforderung_15_6_issue(
             escalation=escalation.pk,
             letter=letter.pk,
         )
+        return escalation
+
+
+# --- Appointments, Nachweise and the Minderung after the ladder ---------------------------------------------
+
+OUTCOMES_AFTER_THE_DATE = (AppointmentOutcomeChoices.ATTENDED, AppointmentOutcomeChoices.NOT_ATTENDED)
+
+
+def appointment_outcome_record(
+    *, appointment_id: int, actor: User, outcome: str, wichtiger_grund: bool = False, dispatch_proven: bool = False
+) -> Appointment:
+    """The outcome of an appointment other than the Beraterische Intervention (that one is the intervention's
+    outcome, D-08). A missed appointment after an invitation with a correct RFB opens a § 32 record for the
+    Anhörung (R-INV-7); without an RFB, without proof of Zugang or with a wichtiger Grund there is no Minderung
+    path and a new invitation is the next step."""
+    with transaction.atomic():
+        appointment = Appointment.objects.get(pk=appointment_id)
+        case = lock_case(appointment.case_id)
+        appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment_id)
+        sources = ("§ 59 SGB II", "§ 309 SGB III", "001 §4.2")
+        if appointment.kind == AppointmentKindChoices.BERATERISCHE_INTERVENTION:
+            raise WorkflowRefused(refuse(Reason("appointment.is_intervention", "R-ESC-1", ("001 §6.1",))))
+        if appointment.outcome != AppointmentOutcomeChoices.PENDING:
+            raise WorkflowRefused(refuse(Reason("appointment.outcome_recorded", "R-MON-1", sources)))
+        if outcome not in AppointmentOutcomeChoices.values or outcome == AppointmentOutcomeChoices.PENDING:
+            raise WorkflowRefused(refuse(Reason("appointment.outcome_unknown", "R-MON-1", sources)))
+        if outcome in OUTCOMES_AFTER_THE_DATE and timezone.localtime(appointment.starts_at).date() > today():
+            raise WorkflowRefused(refuse(Reason("appointment.not_yet", "R-MON-1", sources)))
+        missed = outcome == AppointmentOutcomeChoices.NOT_ATTENDED
+        appointment.outcome = outcome
+        appointment.outcome_recorded_at = timezone.now()
+        appointment.wichtiger_grund = wichtiger_grund if missed else None
+        decisions = [allow(Reason("appointment.outcome", "R-MON-1", sources, {"outcome": outcome}))]
+        summary = f"Termin am {timezone.localtime(appointment.starts_at):%d.%m.%Y}: {appointment.get_outcome_display()}"
+        if missed and wichtiger_grund:
+            decisions.append(allow(Reason("melde.wichtiger_grund", "R-INV-7", ("§ 32 Abs. 1 SGB II",))))
+        elif missed:
+            consequence = missed_appointment_consequence(with_rfb=appointment.with_rfb, dispatch_proven=dispatch_proven)
+            decisions.append(consequence)
+            if consequence.allowed:
+                transition(ESCALATION_TRANSITIONS, "5.4", "NEW", "breach")
+                appointment.escalation = Escalation.objects.create(
+                    case=case,
+                    plan=Kooperationsplan.objects.filter(case=case, status__in=["ACTIVE", "UNDER_REVIEW"]).first(),
+                    status=EscalationStatus.BREACH_DETECTED,
+                    legal_basis=Escalation.LegalBasis.P32,
+                    breach_kind=BreachKind.MELDEVERSAEUMNIS,
+                    breach_date=timezone.localtime(appointment.starts_at).date(),
+                    description=f"Termin am {timezone.localtime(appointment.starts_at):%d.%m.%Y um %H:%M Uhr} "
+                    f"({appointment.get_kind_display()}) ohne wichtigen Grund nicht wahrgenommen",
+                    created_by=actor,
+                )
+                summary += " – Meldeversäumnis, Anhörung nach § 24 SGB X möglich"
+        appointment.save()
+        record(
+            case,
+            actor,
+            "appointment.outcome",
+            summary,
+            *decisions,
+            appointment=appointment.pk,
+            escalation=appointment.escalation_id,
+        )
+        return appointment
+
+
+def anhoerung_32_issue(*, escalation_id: int, actor: User, idempotency_key: str) -> Escalation:
+    """R-INV-7 / R-ESC-6: the Anhörung about a § 32 Minderung after a Meldeversäumnis (ANH_32): the invitation
+    and the missed appointment, the intended 10 % for one month, Äußerungsfrist (P7), in-person offer (L-10)."""
+    with transaction.atomic():
+        escalation, case = _lock_escalation(escalation_id)
+        facts = case_facts(case)
+        esc = escalation_facts(escalation)
+        decision = require(esc_rules.anhoerung_32(facts, esc, on=today()))
+        appointment = (
+            escalation.appointments.exclude(kind=AppointmentKindChoices.BERATERISCHE_INTERVENTION)
+            .select_related("letter")
+            .first()
+        )
+        if appointment is None or appointment.letter is None:
+            raise WorkflowRefused(refuse(Reason("anhoerung.aufforderung_missing", "R-ESC-6", ("§ 24 SGB X",))))
+        level = esc_rules.concrete_minderung(facts, esc)
+        _move(escalation, "anhoerung_32")
+        escalation.anhoerung_deadline = esc_rules.anhoerung_deadline(
+            bekanntgabe(today()), days=case.team.jobcenter.anhoerung_days
+        )
+        escalation.save()
+        full = combine(decision, allow(level.reason))
+        invitation_letter = appointment.letter
+        letter = freeze_letter(
+            case=case,
+            kind=LetterKind.ANH_32,
+            actor=actor,
+            decision=full,
+            idempotency_key=idempotency_key,
+            content={
+                "reference_kind": invitation_letter.kind,
+                "reference_number": invitation_letter.number,
+                "reference_date": invitation_letter.letter_date.isoformat(),
+                "appointment_starts_at": timezone.localtime(appointment.starts_at).isoformat(),
+                "breach": escalation.description,
+                "breach_date": escalation.breach_date.isoformat(),
+                "percent": level.percent,
+                "months": level.months,
+                "start_rule": "ab dem Monat nach Bekanntgabe des Feststellungsbescheids",
+                "answer_until": escalation.anhoerung_deadline.isoformat(),
+                "in_person_offer": True,
+                "lifted_on_compliance": False,
+                "repeated": False,
+                "escalation": escalation.pk,
+            },
+        )
+        record(
+            case,
+            actor,
+            "escalation.anhoerung_32",
+            f"Anhörung nach § 24 SGB X wegen Meldeversäumnis (beabsichtigt: {level.percent} % für "
+            f"{level.months} Monat)",
+            full,
+            escalation=escalation.pk,
+            letter=letter.pk,
+        )
+        return escalation
+
+
+def nachweis_record(*, nachweis_id: int, actor: User, received_on: date, count_reported: int) -> EigenbemuehungNachweis:
+    """D-07 / R-EB-4: the evidence of one period of an Eigenbemühung arrived. Fewer than agreed is incomplete
+    (the IFK may then record the breach); complete evidence that arrives while the breach record still waits
+    for the intervention closes that record (R-EB-4 edge, PRACTICE)."""
+    with transaction.atomic():
+        nachweis = EigenbemuehungNachweis.objects.select_related("eigenbemuehung__plan").get(pk=nachweis_id)
+        case = lock_case(nachweis.eigenbemuehung.plan.case_id)
+        nachweis = (
+            EigenbemuehungNachweis.objects.select_for_update(of=("self",))
+            .select_related("eigenbemuehung")
+            .get(pk=nachweis_id)
+        )
+        sources = ("001 §5.2", "001 §6.1")
+        if nachweis.received_on is not None:
+            raise WorkflowRefused(refuse(Reason("eb.received", "R-EB-4", sources)))
+        if received_on > today():
+            raise WorkflowRefused(refuse(Reason("eb.received_in_future", "R-EB-4", sources)))
+        if count_reported < 0 or count_reported > 999:
+            raise WorkflowRefused(refuse(Reason("eb.count_invalid", "R-EB-4", sources)))
+        eb = nachweis.eigenbemuehung
+        completeness = esc_rules.eb_evidence_complete(min_count=eb.min_count, count_reported=count_reported)
+        nachweis.received_on = received_on
+        nachweis.count_reported = count_reported
+        nachweis.save(update_fields=["received_on", "count_reported"])
+        decisions = [allow(Reason("eb.evidence_recorded", "R-EB-1", sources)), completeness]
+        summary = (
+            f"Nachweis Eigenbemühungen {nachweis.period_start:%d.%m.%Y}–{nachweis.period_end:%d.%m.%Y}: "
+            f"{count_reported} von mindestens {eb.min_count}"
+        )
+        if completeness.allowed:
+            waiting = Escalation.objects.select_for_update(of=("self",)).filter(
+                case=case, eigenbemuehung=eb, status=EscalationStatus.BREACH_DETECTED
+            )
+            for escalation in waiting:
+                _move(escalation, "evidence_received")
+                escalation.closed_at = timezone.now()
+                escalation.save(update_fields=["status", "closed_at"])
+                summary += "; der Pflichtverstoß ist damit erledigt"
+        record(case, actor, "eigenbemuehung.nachweis", summary, *decisions, nachweis=nachweis.pk)
+        return nachweis
+
+
+def minderung_lift(*, escalation_id: int, actor: User, complied: bool) -> Escalation:
+    """R-SAN-2 / D-15: the Minderung ends (period over) or is lifted once the eLb complies or seriously declares
+    readiness; the Leistungsabteilung is told the same day (P8: it decides and lifts, this records it)."""
+    with transaction.atomic():
+        escalation, case = _lock_escalation(escalation_id)
+        if escalation.status != EscalationStatus.MINDERUNG_FESTGESTELLT or escalation.minderung_start is None:
+            raise WorkflowRefused(
+                refuse(
+                    Reason(
+                        "minderung.not_festgestellt", "R-SAN-2", ("§ 31a Abs. 1 SGB II",), {"status": escalation.status}
+                    )
+                )
+            )
+        if complied:
+            decision = esc_rules.lift_minderung(started=escalation.minderung_start, on=today())
+            _move(escalation, "pflicht_erfuellt")
+            summary = "Pflicht erfüllt: Aufhebung der Minderung an die Leistungsabteilung gemeldet"
+        else:
+            decision = allow(Reason("minderung.period_over", "R-SAN-2", ("§ 31b Abs. 2 SGB II",)))
+            _move(escalation, "minderung_period_over")
+            summary = "Minderungszeitraum beendet"
+        escalation.save(update_fields=["status"])
+        record(case, actor, "escalation.minderung_lifted", summary, decision, escalation=escalation.pk)
         return escalation

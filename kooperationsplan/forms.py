@@ -166,6 +166,10 @@ class NoteForm(forms.Form):
     note = text("Vermerk")
 
 
+class ChangeNoteForm(forms.Form):
+    note = text("Was wurde angepasst?", help_text="Der Vermerk steht im Zeitstrahl (R-FS-1).")
+
+
 class SchlichtungForm(forms.Form):
     requested_by = forms.ChoiceField(
         label="beantragt von", choices=[("ELB", "eLb"), ("IFK", "Integrationsfachkraft"), ("BEIDE", "beide Seiten")]
@@ -243,3 +247,95 @@ class ApprovalForm(forms.Form):
         widget=forms.RadioSelect,
     )
     comment = text("Kommentar", required=False, rows=2)
+
+
+class AppointmentOutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label="Ergebnis des Termins",
+        choices=[
+            ("ATTENDED", "wahrgenommen"),
+            ("NOT_ATTENDED", "nicht wahrgenommen"),
+            ("CANCELLED", "abgesagt"),
+            ("POSTPONED", "verlegt"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    wichtiger_grund = forms.BooleanField(
+        label="Für das Versäumnis wurde ein wichtiger Grund dargelegt und nachgewiesen", required=False
+    )
+    dispatch_proven = forms.BooleanField(
+        label="Versand und Zugang der Einladung sind nachgewiesen (R-INV-7)",
+        required=False,
+        help_text="Nur bei einem versäumten Termin mit Rechtsfolgenbelehrung von Bedeutung.",
+    )
+
+
+class NachweisForm(forms.Form):
+    received_on = day("eingegangen am")
+    count_reported = forms.IntegerField(label="nachgewiesene Anzahl", min_value=0, max_value=999)
+
+    def clean_received_on(self) -> Any:
+        value = self.cleaned_data["received_on"]
+        if value > timezone.localdate():
+            raise forms.ValidationError("Das Eingangsdatum darf nicht in der Zukunft liegen.")
+        return value
+
+
+class ExemptionRecheckForm(forms.Form):
+    continues = forms.TypedChoiceField(
+        label="Ergebnis der Prüfung",
+        choices=[("1", "Die Voraussetzungen bestehen fort"), ("0", "Die Voraussetzungen sind entfallen")],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )
+    note = text("Vermerk zur Prüfung")
+    expected_end = day("voraussichtliches Ende des § 10-Grundes", required=False)
+    vollzeit_sv_beschaeftigt = forms.BooleanField(
+        label="Profillage I: Vollzeit sozialversicherungspflichtig beschäftigt", required=False
+    )
+    selbststaendig = forms.BooleanField(label="Profillage I: selbstständig tätig", required=False)
+    moeglichkeiten_ausgeschoepft = forms.BooleanField(
+        label="Profillage I: an der Grenze der Möglichkeiten erwerbstätig", required=False
+    )
+    keine_verringerung_6_monate = forms.BooleanField(
+        label="Profillage I: keine Verringerung in den nächsten 6 Monaten zu erwarten", required=False
+    )
+
+
+class EinstellungszusageOutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label="Was ist mit der Einstellungszusage geschehen?",
+        choices=[
+            ("started", "Die Arbeit wurde aufgenommen"),
+            ("postponed", "Der Beginn wurde verschoben"),
+            ("withdrawn", "Die Zusage wurde zurückgenommen"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    on = day("Datum (Arbeitsaufnahme oder neuer Beginn)", help_text="Bei einer Rücknahme: das Datum der Mitteilung.")
+
+
+class SchlichtungAgreementForm(forms.Form):
+    proposal = text("Gemeinsamer Lösungsvorschlag der Schlichtung")
+    follows_proposal = forms.BooleanField(
+        label="Der vereinbarte Kooperationsplan folgt dem Lösungsvorschlag", required=False, initial=True
+    )
+    deviation_justification = text("Begründung einer Abweichung vom Vorschlag (R-SCH-4)", required=False)
+
+
+class SchlichtungNoAgreementForm(forms.Form):
+    proposal = text(
+        "Lösungsvorschlag der Schlichtung", help_text="Auch ohne Einigung wird der Vorschlag festgehalten (R-SCH-4)."
+    )
+
+
+class MinderungLiftForm(forms.Form):
+    complied = forms.TypedChoiceField(
+        label="Anlass",
+        choices=[
+            ("1", "Die Pflicht ist erfüllt oder die Bereitschaft ernsthaft erklärt"),
+            ("0", "Der Minderungszeitraum ist abgelaufen"),
+        ],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )

@@ -78,6 +78,12 @@ TEXTS: dict[str, str] = {
     "eb.received": "Der Nachweis ist eingegangen.",
     "eb.within_grace": "Der Nachweis ist noch in der Nachfrist von {grace_days} Tagen.",
     "eb.missing_after_grace": "Der Nachweis fehlt auch nach der Nachfrist von {grace_days} Tagen.",
+    "eb.incomplete": "Nachgewiesen sind {count} von mindestens {min_count} vereinbarten Eigenbemühungen: der "
+    "Nachweis ist unvollständig.",
+    "eb.complete": "Nachgewiesen sind {count} von mindestens {min_count} vereinbarten Eigenbemühungen.",
+    "eb.received_in_future": "Das Eingangsdatum darf nicht in der Zukunft liegen.",
+    "eb.count_invalid": "Die nachgewiesene Anzahl ist ungültig.",
+    "eb.evidence_recorded": "Der Nachweis der Eigenbemühungen ist erfasst.",
     # Invitations
     "invitation.meldezweck_missing": "Jede Einladung braucht einen Meldezweck.",
     "invitation.examination_rfb_not_overridable": "Einladungen zu ärztlichen oder psychologischen Untersuchungen "
@@ -100,6 +106,15 @@ TEXTS: dict[str, str] = {
     "Rechtsfolgenbelehrung.",
     "melde.no_rfb_no_minderung": "Ohne Rechtsfolgenbelehrung führt ein versäumter Termin nicht zu einer Minderung.",
     "melde.zugang_not_proven": "Der Zugang der Einladung ist nicht nachgewiesen.",
+    "melde.wichtiger_grund": "Für das Versäumnis liegt ein wichtiger Grund vor: keine Minderung.",
+    "melde.no_intervention": "Ein Meldeversäumnis ist kein Verstoß gegen den Kooperationsplan: es folgt keine "
+    "beraterische Intervention, sondern gegebenenfalls die Anhörung nach § 32 SGB II.",
+    "melde.not_a_meldeversaeumnis": "Die Anhörung wegen Meldeversäumnis passt nicht zu dieser Stufe ({status}).",
+    "appointment.outcome": "Das Ergebnis des Termins ist erfasst.",
+    "appointment.is_intervention": "Das Ergebnis der beraterischen Intervention wird bei der Eskalation erfasst.",
+    "appointment.outcome_recorded": "Für diesen Termin ist bereits ein Ergebnis erfasst.",
+    "appointment.outcome_unknown": "Bitte wählen Sie ein Ergebnis des Termins.",
+    "appointment.not_yet": "Der Termin liegt noch in der Zukunft.",
     "melde.anhoerung_32": "Versäumter Termin trotz Rechtsfolgenbelehrung: Anhörung wegen Meldeversäumnis "
     "({percent} %, {months} Monat).",
     # Escalation
@@ -134,6 +149,8 @@ TEXTS: dict[str, str] = {
     "minderung.repeated": "Wiederholte Pflichtverletzung innerhalb von {lookback_months} Monaten: Minderung um "
     "{percent} % für {months} Monat(e).",
     "minderung.melde_fix": "Meldeversäumnis: Minderung um {percent} % für {months} Monat.",
+    "minderung.not_festgestellt": "Es ist keine Minderung festgestellt (Stufe: {status}).",
+    "minderung.period_over": "Der Minderungszeitraum ist beendet.",
     "minderung.during_schlichtung": "Während einer Schlichtung führt eine Pflichtverletzung nicht zu einer Minderung.",
     "minderung.melde_during_schlichtung": "Meldeversäumnis während der Schlichtung: § 15a Abs. 3 nennt nur § 31 "
     "(rechtlich zu prüfen).",
@@ -250,6 +267,8 @@ TEXTS: dict[str, str] = {
     "schlichtung.no_failed_kp": "Eine Vorlage an die Teamleitung ist nur nach einem gescheiterten KP nötig.",
     "schlichtung.schlichter_required": "Bitte geben Sie die Schlichtungsperson an.",
     "schlichtung.not_running": "Die Schlichtung läuft nicht.",
+    "schlichtung.draft_needed": "Für die Einigung ist zuerst der in der Schlichtung vereinbarte Kooperationsplan "
+    "als Entwurf zu erfassen.",
     "schlichtung.still_running": "Die Schlichtung läuft noch bis zum {ends_on}.",
     "schlichtung.expired": "Vier Wochen sind abgelaufen: die Schlichtung endet ohne Einigung ({ends_on}).",
     "schlichtung.proposal_required": "Der gemeinsame Lösungsvorschlag ist festzuhalten.",
@@ -288,6 +307,15 @@ TEXTS: dict[str, str] = {
     "exemption.pl1_changed": "Die Voraussetzungen der Profillage I liegen nicht mehr vor.",
     "exemption.pl1_continues": "Die Voraussetzungen der Profillage I bestehen fort.",
     "exemption.kennung_removed": "Die Kennung KP wurde entfernt.",
+    "exemption.ez_withdrawn": "Die Einstellungszusage wurde zurückgenommen: die Ausnahme entfällt.",
+    "exemption.ez_postponed": "Die Arbeitsaufnahme wurde über {max_days} Tage hinaus verschoben: die Ausnahme "
+    "entfällt.",
+    "exemption.ez_no_recheck": "Bei einer Einstellungszusage wird die Arbeitsaufnahme bestätigt, nicht geprüft.",
+    "exemption.not_active": "Diese Ausnahme gilt nicht mehr.",
+    "exemption.recheck_note_required": "Bitte vermerken Sie das Ergebnis der Prüfung.",
+    "exemption.not_ez": "Diese Ausnahme beruht nicht auf einer Einstellungszusage.",
+    "exemption.ez_start_date_invalid": "Das Datum der Arbeitsaufnahme ist nicht plausibel.",
+    "exemption.ez_outcome_unknown": "Bitte wählen Sie, was mit der Einstellungszusage geschehen ist.",
     # Team lead's desk (RULES.md 5.4)
     "teamdesk.review_overdue": "Die Überprüfung des Kooperationsplans ist seit {days} Tagen überfällig (fällig am "
     "{review_due}); sie liegt der Teamleitung vor.",

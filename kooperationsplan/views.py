@@ -24,7 +24,16 @@ from cases.selectors import case_get_for_view
 from kooperationsplan import escalations, exemptions, measures, schlichtung, services
 from kooperationsplan import forms as kp_forms
 from kooperationsplan.actions import Action, case_next_actions
-from kooperationsplan.models import Escalation, Kooperationsplan, MassnahmeZuweisung, TeamLeadApproval
+from kooperationsplan.models import (
+    Appointment,
+    EigenbemuehungNachweis,
+    Escalation,
+    Exemption,
+    Kooperationsplan,
+    MassnahmeZuweisung,
+    Schlichtung,
+    TeamLeadApproval,
+)
 from kooperationsplan.reasons import explain
 from kooperationsplan.selectors import (
     TIMELINE_FILTERS,
@@ -186,6 +195,34 @@ def _assignment(case: Case, target: dict[str, int]) -> MassnahmeZuweisung:
     return assignment
 
 
+def _appointment(case: Case, target: dict[str, int]) -> Appointment:
+    appointment = Appointment.objects.filter(pk=target.get("appointment"), case=case).first()
+    if appointment is None:
+        raise Http404
+    return appointment
+
+
+def _nachweis(case: Case, target: dict[str, int]) -> EigenbemuehungNachweis:
+    nachweis = EigenbemuehungNachweis.objects.filter(pk=target.get("nachweis"), eigenbemuehung__plan__case=case).first()
+    if nachweis is None:
+        raise Http404
+    return nachweis
+
+
+def _active_exemption(case: Case) -> Exemption:
+    exemption = Exemption.objects.filter(case=case, status=Exemption.Status.ACTIVE).first()
+    if exemption is None:
+        raise Http404
+    return exemption
+
+
+def _running_schlichtung(case: Case) -> Schlichtung:
+    running = Schlichtung.objects.filter(case=case, outcome=Schlichtung.Outcome.RUNNING).first()
+    if running is None:
+        raise Http404
+    return running
+
+
 def _draft(case: Case) -> Kooperationsplan:
     draft = Kooperationsplan.objects.filter(case=case, status="DRAFT").first()
     if draft is None:
@@ -326,6 +363,70 @@ def _run_exemption(case: Case, user: User, data: dict[str, Any], target: dict[st
     return reverse("kp:case", args=[case.pk])
 
 
+def _run_kp_adapt(case: Case, user: User, data: dict[str, Any], target: dict[str, int]) -> str:
+    plan = Kooperationsplan.objects.filter(case=case, status="UNDER_REVIEW").first()
+    if plan is None:
+        raise Http404
+    services.kooperationsplan_adapt(plan_id=plan.pk, actor=user, change_note=data["note"])
+    return reverse("kp:plans", args=[case.pk])
+
+
+def _run_appointment_outcome(case: Case, user: User, data: dict[str, Any], target: dict[str, int]) -> str:
+    escalations.appointment_outcome_record(appointment_id=_appointment(case, target).pk, actor=user, **data)
+    return reverse("kp:appointments", args=[case.pk])
+
+
+def _run_nachweis(case: Case, user: User, data: dict[str, Any], target: dict[str, int]) -> str:
+    escalations.nachweis_record(nachweis_id=_nachweis(case, target).pk, actor=user, **data)
+    return reverse("kp:case", args=[case.pk])
+
+
+def _run_exemption_recheck(case: Case, user: User, data: dict[str, Any], target: dict[str, int]) -> str:
+    checklist_fields = (
+        "vollzeit_sv_beschaeftigt",
+        "selbststaendig",
+        "moeglichkeiten_ausgeschoepft",
+        "keine_verringerung_6_monate",
+    )
+    exemptions.exemption_recheck(
+        exemption_id=_active_exemption(case).pk,
+        actor=user,
+        continues=data["continues"],
+        note=data["note"],
+        expected_end=data["expected_end"],
+        checklist={key: data[key] for key in checklist_fields},
+    )
+    return reverse("kp:case", args=[case.pk])
+
+
+def _run_ez_outcome(case: Case, user: User, data: dict[str, Any], target: dict[str, int]) -> str:
+    exemptions.einstellungszusage_outcome(
+        exemption_id=_active_exemption(case).pk, actor=user, outcome=data["outcome"], on=data["on"]
+    )
+    return reverse("kp:case", args=[case.pk])
+
+
+def _run_schlichtung_agreement(case: Case, user: User, data: dict[str, Any], target: dict[str, int]) -> str:
+    draft = _draft(case)
+    schlichtung.schlichtung_agreement(
+        schlichtung_id=_running_schlichtung(case).pk,
+        actor=user,
+        plan_id=draft.pk,
+        lock_version=draft.lock_version,
+        proposal=data["proposal"],
+        follows_proposal=data["follows_proposal"],
+        deviation_justification=data["deviation_justification"],
+    )
+    return reverse("kp:case", args=[case.pk])
+
+
+def _run_schlichtung_no_agreement(case: Case, user: User, data: dict[str, Any], target: dict[str, int]) -> str:
+    schlichtung.schlichtung_no_agreement(
+        schlichtung_id=_running_schlichtung(case).pk, actor=user, proposal=data["proposal"]
+    )
+    return reverse("kp:case", args=[case.pk])
+
+
 def _run_abort(case: Case, user: User, data: dict[str, Any], target: dict[str, int]) -> str:
     assignment = _assignment(case, target)
     measures.assignment_abort(
@@ -391,6 +492,46 @@ STEPS: dict[str, Step] = {
         _on_escalation(escalations.minderung_outcome),
         needs="escalation",
     ),
+    "anhoerung_32": Step(
+        "Anhörung wegen Meldeversäumnis (§ 32 SGB II)",
+        kp_forms.IdempotentForm,
+        _on_escalation(escalations.anhoerung_32_issue),
+        needs="escalation",
+        success="Die Anhörung wegen Meldeversäumnis wurde erstellt.",
+    ),
+    "minderung_lift": Step(
+        "Minderung: Pflicht erfüllt oder Zeitraum beendet",
+        kp_forms.MinderungLiftForm,
+        _on_escalation(escalations.minderung_lift),
+        needs="escalation",
+    ),
+    "kp_adapt": Step("Überprüfung abschließen: angepasst (gleiche Version)", kp_forms.ChangeNoteForm, _run_kp_adapt),
+    "appointment_outcome": Step(
+        "Ergebnis des Termins erfassen",
+        kp_forms.AppointmentOutcomeForm,
+        _run_appointment_outcome,
+        needs="appointment",
+        success="Das Ergebnis des Termins wurde gespeichert.",
+    ),
+    "nachweis_record": Step(
+        "Nachweis der Eigenbemühungen erfassen",
+        kp_forms.NachweisForm,
+        _run_nachweis,
+        needs="nachweis",
+        success="Der Nachweis wurde gespeichert.",
+    ),
+    "exemption_recheck": Step("Ausnahme erneut prüfen", kp_forms.ExemptionRecheckForm, _run_exemption_recheck),
+    "ez_outcome": Step(
+        "Einstellungszusage: Arbeitsaufnahme, Verschiebung oder Rücknahme",
+        kp_forms.EinstellungszusageOutcomeForm,
+        _run_ez_outcome,
+    ),
+    "schlichtung_agreement": Step(
+        "Schlichtung: Einigung", kp_forms.SchlichtungAgreementForm, _run_schlichtung_agreement
+    ),
+    "schlichtung_no_agreement": Step(
+        "Schlichtung: keine Einigung", kp_forms.SchlichtungNoAgreementForm, _run_schlichtung_no_agreement
+    ),
     "aufforderung_15_6": Step(
         "Aufforderung nach § 15 Abs. 6 SGB II (mit RFB)", kp_forms.Aufforderung156Form, _run_aufforderung_15_6
     ),
@@ -429,6 +570,12 @@ STEPS: dict[str, Step] = {
         _on_assignment(measures.assignment_start),
         needs="assignment",
     ),
+    "assignment_complete": Step(
+        "Maßnahme abgeschlossen",
+        kp_forms.ConfirmForm,
+        _on_assignment(measures.assignment_complete),
+        needs="assignment",
+    ),
     "abort": Step("Abbruch erfassen", kp_forms.AbortForm, _run_abort, needs="assignment"),
     "clarification": Step(
         "Ergebnis der Klärung nach Abbruch",
@@ -444,7 +591,7 @@ ALIASES = {"invite_erst": "invitation", "invite_folge": "invitation", "invite_ae
 
 def _target(request: HttpRequest) -> dict[str, int]:
     target: dict[str, int] = {}
-    for key in ("escalation", "assignment"):
+    for key in ("escalation", "assignment", "appointment", "nachweis"):
         raw = request.POST.get(key) or request.GET.get(key)
         if raw is not None:
             if not raw.isdigit() or len(raw) > 18:
@@ -478,7 +625,9 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
         form_kwargs["assignments"] = [
             (a.pk, str(a)) for a in MassnahmeZuweisung.objects.filter(case=case).select_related("massnahme")
         ]
-    form = step.form(request.POST or None, initial={"token": secrets.token_hex(16)}, **form_kwargs)
+    form = step.form(
+        request.POST if request.method == "POST" else None, initial={"token": secrets.token_hex(16)}, **form_kwargs
+    )
     refused_reasons: list[dict[str, Any]] = []
     if request.method == "POST" and form.is_valid():
         try:

@@ -6,13 +6,13 @@ public holidays of the Jobcenter's Bundesland.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
 from rules.dates import add_months, add_working_days
-from rules.parameters import int_param
+from rules.parameters import PARAMETERS, int_param
 
 
 class Deadline(StrEnum):
@@ -32,6 +32,7 @@ class Deadline(StrEnum):
     D14 = "D-14"
     D16 = "D-16"
     D17 = "D-17"
+    D18 = "D-18"
 
 
 @dataclass(frozen=True)
@@ -48,13 +49,24 @@ def bekanntgabe(letter_date: date) -> date:
     return letter_date + timedelta(days=int_param("bekanntgabe.postal_days", letter_date))
 
 
+# D-01 lead times. The nightly review scan (kooperationsplan.nightly) computes the same dates in SQL
+# from these constants, so that one INSERT ... SELECT covers every plan.
+D01_LEAD_DAYS = (28, 7, 0)
+D01_OVERDUE_EVERY_DAYS = 7
+D01_TEAM_LEAD_AFTER_DAYS = 14
+
+
 def d01_review(review_due: date, *, on: date | None = None) -> Schedule:
     """D-01 (R-KP-4, R-FS-1): 28 and 7 days before, on the day; overdue weekly; TL queue at +14 days."""
-    reminders = [review_due - timedelta(days=28), review_due - timedelta(days=7), review_due]
+    reminders = [review_due - timedelta(days=days) for days in D01_LEAD_DAYS]
     if on is not None and on > review_due:
-        weeks_overdue = (on - review_due).days // 7
-        reminders += [review_due + timedelta(weeks=week) for week in range(1, weeks_overdue + 1)]
-    return Schedule(Deadline.D01, "R-FS-1", review_due, tuple(reminders), review_due + timedelta(days=14))
+        periods_overdue = (on - review_due).days // D01_OVERDUE_EVERY_DAYS
+        reminders += [
+            review_due + timedelta(days=D01_OVERDUE_EVERY_DAYS * period) for period in range(1, periods_overdue + 1)
+        ]
+    return Schedule(
+        Deadline.D01, "R-FS-1", review_due, tuple(reminders), review_due + timedelta(days=D01_TEAM_LEAD_AFTER_DAYS)
+    )
 
 
 def d02_paragraph10(last_checked: date, expected_end: date | None) -> Schedule:
@@ -69,7 +81,11 @@ def d02_paragraph10(last_checked: date, expected_end: date | None) -> Schedule:
 
 def d03_profillage(recorded_on: date) -> Schedule:
     """D-03 (001 §8.3): re-check at the latest 6 months after the exemption."""
-    due = add_months(recorded_on, int_param("exemption.recheck_months", recorded_on))
+    return d03_recheck(add_months(recorded_on, int_param("exemption.recheck_months", recorded_on)))
+
+
+def d03_recheck(due: date) -> Schedule:
+    """D-03 for a stored re-check date (after a re-check the next one is at most 6 months on): 28 and 7 days before."""
     return Schedule(Deadline.D03, "R-EXC-3", due, (due - timedelta(days=28), due - timedelta(days=7)))
 
 
@@ -95,6 +111,7 @@ def d07_nachweis(due: date) -> Schedule:
     return Schedule(Deadline.D07, "R-EB-4", due, (due,), due + timedelta(days=7))
 
 
+
 def d08_intervention_outcome(appointment_day: date, bundesland: str) -> Schedule:
     """D-08 (001 §6.1): the outcome must be documented 2 working days after the appointment."""
     due = add_working_days(appointment_day, 2, bundesland)
@@ -109,8 +126,12 @@ def d09_compliance(deadline: date, bundesland: str) -> Schedule:
 
 def d10_anhoerung(letter_date: date, days: int) -> Schedule:
     """D-10 (L-25, P7): Bekanntgabe + the Äußerungsfrist; on expiry a decision task."""
-    due = bekanntgabe(letter_date) + timedelta(days=days)
-    return Schedule(Deadline.D10, "R-ESC-6", due, (due,), due)
+    return d10_decision_task(bekanntgabe(letter_date) + timedelta(days=days))
+
+
+def d10_decision_task(answer_until: date) -> Schedule:
+    """D-10 for a stored Äußerungsfrist: the decision task on its last day (LSG BW L 7 AS 4295/13)."""
+    return Schedule(Deadline.D10, "R-ESC-6", answer_until, (answer_until,), answer_until)
 
 
 def d11_feststellung(breach_date: date) -> Schedule:
@@ -150,6 +171,50 @@ def d16_tl_approval(requested_on: date, bundesland: str) -> Schedule:
 def d17_return_check(review_due: date) -> Schedule:
     """D-17 (001 §6.3): at each D-01 of a case in COOP_WITH_RFB: "Rückkehr ohne RFB?"."""
     return Schedule(Deadline.D17, "R-RET-1", review_due, (review_due - timedelta(days=28),))
+
+
+@dataclass(frozen=True)
+class CutOver:
+    """A legal cut-over of RULES.md section 4 that the rule set must follow (D-18)."""
+
+    effective_on: date
+    title: str
+    source: str
+
+
+# RULES.md section 4: § 31a Abs. 7 / § 31b Abs. 3 are repealed at the end of 2026-03-27 (§ 86), so the
+# changed law applies from 2026-03-28; the reform is planned for 2026-07-01 (promulgation date unknown).
+CUTOVERS = (
+    CutOver(date(2026, 3, 28), "Wegfall von § 31a Abs. 7 und § 31b Abs. 3 SGB II", "§ 86 SGB II"),
+    CutOver(date(2026, 7, 1), "Neue Grundsicherung (13. SGB II-ÄndG), geplantes Inkrafttreten", "RULES.md 4"),
+)
+D18_LEAD_DAYS = (60, 30, 7)
+
+
+def d18_cutover(cutover: CutOver) -> Schedule:
+    """D-18 (section 4): 60, 30 and 7 days before a legal cut-over, and on the day itself."""
+    day = cutover.effective_on
+    reminders = (*(day - timedelta(days=days) for days in D18_LEAD_DAYS), day)
+    return Schedule(Deadline.D18, "P3", day, reminders)
+
+
+def rule_set_covers(cutover: CutOver) -> bool:
+    """D-18 rule-version check (P3): some legal parameter starts on the cut-over day or ends the day before."""
+    day = cutover.effective_on
+    return any(row.valid_from == day or row.valid_to == day - timedelta(days=1) for row in PARAMETERS)
+
+
+def current_reminder(remind_on: Iterable[date], *, on: date, lookback_days: int | None = None) -> date | None:
+    """Reminder hygiene (RULES.md section 7): the latest reminder date on or before `on`, if any.
+
+    The nightly scans create one reminder per subject and stage: a stage that was missed (the job did
+    not run that night) is caught up by the next run, and an earlier stage is not repeated once a later
+    one has come. Informational reminders (D-13, D-18) only count within `lookback_days`.
+    """
+    passed = [day for day in remind_on if day <= on]
+    if lookback_days is not None:
+        passed = [day for day in passed if (on - day).days < lookback_days]
+    return max(passed, default=None)
 
 
 def nachweis_periods(valid_from: date, valid_to: date, period: str, due_day: int) -> Iterator[tuple[date, date, date]]:

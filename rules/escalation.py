@@ -29,12 +29,38 @@ def eb_evidence_late(*, due_on: date, received_on: date | None, on: date, grace_
     return refuse(Reason("eb.within_grace", "R-EB-4", sources, {"grace_days": grace_days}))
 
 
+def eb_evidence_complete(*, min_count: int, count_reported: int) -> Decision:
+    """R-EB-4: evidence of fewer Eigenbemühungen than agreed is incomplete, i.e. non-compliance."""
+    sources = ("001 §6.1", "001 §5.2")
+    params = {"min_count": min_count, "count": count_reported}
+    if count_reported < min_count:
+        return refuse(Reason("eb.incomplete", "R-EB-4", sources, params))
+    return allow(Reason("eb.complete", "R-EB-4", sources, params))
+
+
 def intervention_may_be_invited(escalation: EscalationFacts) -> Decision:
     """R-ESC-1: step 1 is the Beraterische Intervention, invited without RFB (R-INV-3)."""
     sources = ("001 §6.1", "001 §4.2")
     if escalation.status is not EscalationStatus.BREACH_DETECTED:
         return refuse(Reason("escalation.wrong_step", "R-ESC-1", sources, {"status": escalation.status.value}))
+    if escalation.minderung_basis_p32:
+        # R-INV-7: a Meldeversäumnis is no breach of a KP agreement; it goes to the Anhörung (§ 32 SGB II).
+        return refuse(Reason("melde.no_intervention", "R-INV-7", ("§ 32 SGB II", "001 §6.1")))
     return allow(Reason("escalation.intervention_first", "R-ESC-1", sources))
+
+
+def anhoerung_32(facts: CaseFacts, escalation: EscalationFacts, *, on: date) -> Decision:
+    """R-INV-7 / R-ESC-6: after a Meldeversäumnis (invitation with a correct RFB, Zugang proven) the Anhörung
+    § 24 SGB X about a § 32 Minderung (10 % for one month). Guards: within 6 months of the missed appointment
+    (L-15); a running Schlichtung does not block § 32 (Q3, flagged for legal review)."""
+    sources = ("§ 24 SGB X", "§ 32 SGB II")
+    if not escalation.minderung_basis_p32 or escalation.status is not EscalationStatus.BREACH_DETECTED:
+        return refuse(Reason("melde.not_a_meldeversaeumnis", "R-INV-7", sources, {"status": escalation.status}))
+    return combine(
+        allow(Reason("melde.anhoerung_32", "R-INV-7", sources, {"percent": 10, "months": 1})),
+        schlichtung_blocks_minderung(facts, escalation.breach_date, meldeversaeumnis=True),
+        feststellung_still_possible(escalation.breach_date, on),
+    )
 
 
 def aufforderung_15_5(facts: CaseFacts, escalation: EscalationFacts) -> Decision:

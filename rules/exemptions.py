@@ -59,6 +59,24 @@ def profillage_i(exemption: ExemptionFacts) -> Decision:
     return allow(Reason("exemption.pl1", "R-EXC-3", sources))
 
 
+def recheck_continues(exemption: ExemptionFacts, *, on: date) -> tuple[Decision, date]:
+    """D-02 / D-03: the re-check found that the § 10 reason or the Profillage I conditions still apply; the next
+    re-check is due at the latest 6 months later (001 §8.2, §8.3). Refused when the exemption must lapse instead."""
+    months = int_param("exemption.recheck_months", on)
+    if exemption.reason is ExemptionReason.PARAGRAPH_10:
+        decision = paragraph_10(exemption)
+        reason = Reason("exemption.p10_continues", "R-EXC-2", ("001 §8.2", "§ 10 SGB II"), {"months": months})
+    elif exemption.reason is ExemptionReason.PROFILLAGE_I:
+        decision = profillage_i(exemption)
+        reason = Reason("exemption.pl1_continues", "R-EXC-3", ("001 §8.3",), {"months": months})
+    else:
+        refusal = Reason("exemption.ez_no_recheck", "R-EXC-1", ("001 §8.1",))
+        return refuse(refusal), on
+    if not decision.allowed:
+        return decision, on
+    return allow(reason), add_months(on, months)
+
+
 def recheck_due(exemption: ExemptionFacts) -> date:
     """D-02, D-03, D-04: § 10 and Profillage I at the latest after 6 months; Einstellungszusage on the start day."""
     if exemption.reason is ExemptionReason.EINSTELLUNGSZUSAGE and exemption.job_start is not None:
@@ -90,6 +108,12 @@ def exemption_lapses(exemption: ExemptionFacts, *, on: date, bundesland: str) ->
         sources = ("001 §8.1",)
         if exemption.job_started:
             return refuse(Reason("exemption.job_started", "R-EXC-1", sources))
+        if not exemption.firm_offer:
+            return allow(Reason("exemption.ez_withdrawn", "R-EXC-1", sources))
+        max_days = int_param("einstellungszusage.max_days", exemption.recorded_on)
+        if exemption.job_start is not None and exemption.job_start > exemption.recorded_on + timedelta(days=max_days):
+            # R-EXC-1 edge: a start postponed beyond the 8 weeks ends the exemption.
+            return allow(Reason("exemption.ez_postponed", "R-EXC-1", sources, {"max_days": max_days}))
         if exemption.job_start is not None and on > add_working_days(exemption.job_start, 3, bundesland):
             return allow(Reason("exemption.job_not_started", "R-EXC-1", sources))
         return refuse(Reason("exemption.ez_waiting", "R-EXC-1", sources))

@@ -68,3 +68,17 @@ def schlichtung_result(
     if agreement:
         return allow(Reason("schlichtung.agreement_kp", "R-SCH-4", sources))
     return allow(Reason("schlichtung.no_agreement_15_6", "R-SCH-4", (*sources, "§ 15 Abs. 6 SGB II")))
+
+
+def schlichtung_outcomes(facts: CaseFacts) -> tuple[Decision, Decision]:
+    """R-SCH-4: how a running Schlichtung can end — (agreement, no agreement). An agreement is the KP drawn up
+    in the Schlichtung, so it needs that draft; without agreement § 15 Abs. 6 applies until a KP exists."""
+    sources = ("§ 15a Abs. 2 SGB II", "001 §7")
+    if facts.schlichtung is None or not facts.schlichtung.running:
+        refusal = refuse(Reason("schlichtung.not_running", "R-SCH-2", ("§ 15a Abs. 4 SGB II",)))
+        return refusal, refusal
+    if facts.draft is None:
+        agreement = refuse(Reason("schlichtung.draft_needed", "R-SCH-4", sources))
+    else:
+        agreement = allow(Reason("schlichtung.agreement_kp", "R-SCH-4", sources))
+    return agreement, allow(Reason("schlichtung.no_agreement_15_6", "R-SCH-4", (*sources, "§ 15 Abs. 6 SGB II")))

@@ -159,6 +159,11 @@ ESCALATION_TRANSITIONS: tuple[Transition, ...] = (
     _t(NEW, EscalationStatus.AUFFORDERUNG_ISSUED, "aufforderung_15_6", "R-NOKP-1"),
     # R-ABB-7 (derived, needs sign-off): abort under a Zuweisungsbescheid goes straight to the Anhörung.
     _t(EscalationStatus.BREACH_DETECTED, EscalationStatus.ANHOERUNG, "direct_anhoerung", "R-ABB-7", "R-ESC-6"),
+    # R-EB-4 edge (PRACTICE): evidence that arrives late but before the intervention closes the record.
+    _t(EscalationStatus.BREACH_DETECTED, EscalationStatus.RESOLVED, "evidence_received", "R-EB-4"),
+    # R-INV-7: a Meldeversäumnis after an invitation with a correct RFB goes to the Anhörung (§ 32, ANH_32);
+    # the KP ladder (intervention, Aufforderung) is for breaches of KP agreements, not for § 32.
+    _t(EscalationStatus.BREACH_DETECTED, EscalationStatus.ANHOERUNG, "anhoerung_32", "R-INV-7", "R-ESC-6"),
     _t(EscalationStatus.AUFFORDERUNG_ISSUED, EscalationStatus.RESOLVED, "complied", "R-ESC-3"),
     _t(EscalationStatus.AUFFORDERUNG_ISSUED, EscalationStatus.ANHOERUNG, "anhoerung", "R-ESC-3", "R-ESC-6", "R-NOKP-2"),
     _t(EscalationStatus.ANHOERUNG, EscalationStatus.DECISION_PENDING, "anhoerung_closed", "R-ESC-3"),

@@ -14,6 +14,7 @@ from rules.escalation import (
     breach_may_be_recorded,
     concrete_minderung,
     decision_may_be_prepared,
+    eb_evidence_complete,
     eb_evidence_late,
     exempt_type_monitoring,
     intervention_may_be_invited,
@@ -57,6 +58,29 @@ def test_R_MON_1_breach_of_kp_agreement_needs_a_current_kp(has_plan, allowed, co
 def test_R_EB_4_missing_evidence_after_grace_is_a_breach(received_on, on, breach, code) -> None:
     decision = eb_evidence_late(due_on=date(2026, 4, 5), received_on=received_on, on=on)
     assert_decision(decision, allowed=breach, code=code, rule_id="R-EB-4")
+
+
+@pytest.mark.parametrize(
+    ("min_count", "count", "complete", "code"),
+    [
+        (5, 5, True, "eb.complete"),
+        (5, 7, True, "eb.complete"),
+        (5, 4, False, "eb.incomplete"),
+        (0, 0, True, "eb.complete"),
+    ],
+)
+def test_R_EB_4_fewer_eigenbemuehungen_than_agreed_are_incomplete(min_count, count, complete, code) -> None:
+    decision = eb_evidence_complete(min_count=min_count, count_reported=count)
+    reason = assert_decision(decision, allowed=complete, code=code, rule_id="R-EB-4")
+    assert reason.params == {"min_count": min_count, "count": count}
+
+
+def test_R_EB_4_late_complete_evidence_closes_a_waiting_breach_record() -> None:
+    row = find_transition(ESCALATION_TRANSITIONS, EscalationStatus.BREACH_DETECTED, "evidence_received")
+    assert row is not None
+    assert (row.target, row.guards) == (EscalationStatus.RESOLVED, ("R-EB-4",))
+    # Once invited to the intervention, the ladder goes on (the evidence is then a matter for the talk).
+    assert find_transition(ESCALATION_TRANSITIONS, EscalationStatus.INTERVENTION_INVITED, "evidence_received") is None
 
 
 @pytest.mark.parametrize(

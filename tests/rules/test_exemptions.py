@@ -13,6 +13,7 @@ from rules.exemptions import (
     kennung_kp,
     paragraph_10,
     profillage_i,
+    recheck_continues,
     recheck_due,
 )
 from rules.facts import ExemptionReason
@@ -46,16 +47,21 @@ def test_R_EXC_1_einstellungszusage_within_eight_weeks(job_start, firm, support_
 
 
 @pytest.mark.parametrize(
-    ("job_started", "on", "lapses", "code"),
+    ("job_started", "job_start", "firm", "on", "lapses", "code"),
     [
-        # Start Thu 30 Apr 2026; 1 May is a public holiday: start + 3 working days = Wed 6 May (BW).
-        (False, date(2026, 5, 6), False, "exemption.ez_waiting"),
-        (False, date(2026, 5, 7), True, "exemption.job_not_started"),
-        (True, date(2026, 5, 7), False, "exemption.job_started"),
+        # Recorded Mon 9 Mar 2026, start Thu 30 Apr 2026 (52 days later); 1 May is a public holiday:
+        # start + 3 working days = Wed 6 May (BW).
+        (False, date(2026, 4, 30), True, date(2026, 5, 6), False, "exemption.ez_waiting"),
+        (False, date(2026, 4, 30), True, date(2026, 5, 7), True, "exemption.job_not_started"),
+        (True, date(2026, 4, 30), True, date(2026, 5, 7), False, "exemption.job_started"),
+        # The edge of R-EXC-1: the offer is withdrawn, or the start moves beyond the 8 weeks (56 days).
+        (False, date(2026, 4, 30), False, date(2026, 3, 20), True, "exemption.ez_withdrawn"),
+        (False, date(2026, 5, 4), True, date(2026, 3, 20), False, "exemption.ez_waiting"),
+        (False, date(2026, 5, 5), True, date(2026, 3, 20), True, "exemption.ez_postponed"),
     ],
 )
-def test_R_EXC_1_exemption_lapses_when_the_job_does_not_start(job_started, on, lapses, code) -> None:
-    facts = exemption(EZ, job_start=date(2026, 4, 30), firm_offer=True, job_started=job_started)
+def test_R_EXC_1_exemption_lapses_when_the_job_does_not_start(job_started, job_start, firm, on, lapses, code) -> None:
+    facts = exemption(EZ, recorded_on=date(2026, 3, 9), job_start=job_start, firm_offer=firm, job_started=job_started)
     assert_decision(exemption_lapses(facts, on=on, bundesland="BW"), allowed=lapses, code=code, rule_id="R-EXC-1")
     row = find_transition(MODE_TRANSITIONS, Mode.EXEMPT, "exemption_lapsed")
     assert row is not None
@@ -156,3 +162,20 @@ def test_R_EXC_5_exemptions_are_individual_decisions(mode: Mode, bulk: bool, all
     assert_decision(decision, allowed=allowed, code=code, rule_id="R-EXC-5")
     row = find_transition(MODE_TRANSITIONS, mode, "exemption_recorded")
     assert (row is not None) is (mode is not Mode.SCHLICHTUNG_PENDING)
+
+
+@pytest.mark.parametrize(
+    ("reason", "overrides", "allowed", "code", "rule_id"),
+    [
+        (P10, {}, True, "exemption.p10_continues", "R-EXC-2"),
+        (P10, {"paragraph10_ended": True}, False, "exemption.p10_ended", "R-EXC-2"),
+        (PL1, {"vollzeit": True, "keine_verringerung_6_monate": True}, True, "exemption.pl1_continues", "R-EXC-3"),
+        (PL1, {"vollzeit": True}, False, "exemption.pl1_reduction_possible", "R-EXC-3"),
+        (EZ, {"job_start": date(2026, 4, 1), "firm_offer": True}, False, "exemption.ez_no_recheck", "R-EXC-1"),
+    ],
+)
+def test_R_EXC_2_and_R_EXC_3_a_recheck_sets_the_next_one_six_months_later(reason, overrides, allowed, code, rule_id):
+    decision, next_check = recheck_continues(exemption(reason, **overrides), on=date(2026, 8, 31))
+    assert_decision(decision, allowed=allowed, code=code, rule_id=rule_id)
+    # D-02 / D-03 with the end-of-month clamp: 31 Aug + 6 months = 28 Feb.
+    assert next_check == (date(2027, 2, 28) if allowed else date(2026, 8, 31))

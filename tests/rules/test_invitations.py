@@ -6,10 +6,11 @@ from datetime import date
 
 import pytest
 
+from rules.escalation import anhoerung_32, intervention_may_be_invited
 from rules.invitations import AppointmentKind, RfbChoice, invitation, missed_appointment_consequence
 from rules.letters import LETTER_SPECS, LetterKind
-from rules.states import Mode
-from tests.rules.support import assert_decision, case
+from rules.states import ESCALATION_TRANSITIONS, EscalationStatus, Mode, find_transition
+from tests.rules.support import assert_decision, case, escalation, schlichtung
 
 ON = date(2026, 3, 10)
 ZWECK = "Besprechung Ihrer beruflichen Situation"
@@ -328,3 +329,34 @@ def test_R_KP_9_followup_invitation_under_the_000_practice(followup_rfb: bool, m
     assert result.decision.allowed
     assert result.with_rfb is with_rfb
     assert ("R-KP-9" in result.decision.rule_ids) is (not with_rfb)
+
+
+@pytest.mark.parametrize(
+    ("p32", "status", "breach", "on", "schlichtung_start", "allowed", "code"),
+    [
+        (True, "BREACH_DETECTED", date(2026, 4, 10), date(2026, 4, 20), None, True, "melde.anhoerung_32"),
+        # L-15: at most 6 months after the missed appointment.
+        (True, "BREACH_DETECTED", date(2026, 4, 10), date(2026, 10, 11), None, False, "minderung.too_late"),
+        # Q3: § 15a Abs. 3 names only § 31, so a running Schlichtung does not block § 32 (marked for review).
+        (True, "BREACH_DETECTED", date(2026, 4, 10), date(2026, 4, 20), date(2026, 4, 1), True, "melde.anhoerung_32"),
+        # Only for a Meldeversäumnis record, and only once.
+        (False, "BREACH_DETECTED", date(2026, 4, 10), date(2026, 4, 20), None, False, "melde.not_a_meldeversaeumnis"),
+        (True, "ANHOERUNG", date(2026, 4, 10), date(2026, 4, 20), None, False, "melde.not_a_meldeversaeumnis"),
+    ],
+)
+def test_R_INV_7_meldeversaeumnis_goes_to_the_anhoerung_32(p32, status, breach, on, schlichtung_start, allowed, code):
+    facts = case(schlichtung=schlichtung(schlichtung_start) if schlichtung_start else None)
+    esc = escalation(status=EscalationStatus(status), breach_date=breach, minderung_basis_p32=p32)
+    decision = anhoerung_32(facts, esc, on=on)
+    reason = assert_decision(decision, allowed=allowed, code=code, rule_id="R-INV-7" if "melde" in code else "R-ESC-3")
+    if allowed:
+        assert reason.params == {"percent": 10, "months": 1}
+        assert find_transition(ESCALATION_TRANSITIONS, status, "anhoerung_32").target == EscalationStatus.ANHOERUNG
+    if schlichtung_start:
+        assert any(r.needs_legal_review for r in decision.reasons)
+
+
+def test_R_INV_7_a_meldeversaeumnis_gets_no_beraterische_intervention():
+    decision = intervention_may_be_invited(escalation(minderung_basis_p32=True))
+    assert_decision(decision, allowed=False, code="melde.no_intervention", rule_id="R-INV-7")
+    assert intervention_may_be_invited(escalation(minderung_basis_p32=False)).allowed

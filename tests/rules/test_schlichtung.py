@@ -7,9 +7,15 @@ from datetime import date
 import pytest
 
 from rules.escalation import schlichtung_blocks_minderung
-from rules.schlichtung import schlichtung_end, schlichtung_expired, schlichtung_may_start, schlichtung_result
+from rules.schlichtung import (
+    schlichtung_end,
+    schlichtung_expired,
+    schlichtung_may_start,
+    schlichtung_outcomes,
+    schlichtung_result,
+)
 from rules.states import KP_TRANSITIONS, MODE_TRANSITIONS, KPStatus, Mode, find_transition
-from tests.rules.support import assert_decision, case, schlichtung
+from tests.rules.support import assert_decision, case, complete_draft, schlichtung
 
 ON = date(2026, 6, 1)
 DISPUTE = "Uneinigkeit über die Zahl der Bewerbungen bei der Fortschreibung"
@@ -148,3 +154,25 @@ def test_R_SCH_4_proposal_is_taken_into_account(agreement, proposal, follows, ju
     assert agreement_row.target == Mode.COOP_NO_RFB
     assert disputed_row is not None
     assert disputed_row.target == KPStatus.NOT_CONTINUED
+
+
+@pytest.mark.parametrize(
+    ("running", "with_draft", "agreement_code", "no_agreement_code"),
+    [
+        (True, True, "schlichtung.agreement_kp", "schlichtung.no_agreement_15_6"),
+        (True, False, "schlichtung.draft_needed", "schlichtung.no_agreement_15_6"),
+        (False, True, "schlichtung.not_running", "schlichtung.not_running"),
+    ],
+)
+def test_R_SCH_4_a_running_schlichtung_ends_with_or_without_agreement(
+    running, with_draft, agreement_code, no_agreement_code
+) -> None:
+    facts = case(
+        mode=Mode.SCHLICHTUNG_PENDING,
+        schlichtung=schlichtung(date(2026, 3, 2), running=running),
+        draft=complete_draft() if with_draft else None,
+    )
+    agreement, no_agreement = schlichtung_outcomes(facts)
+    rule = "R-SCH-4" if running else "R-SCH-2"
+    assert_decision(agreement, allowed=running and with_draft, code=agreement_code, rule_id=rule)
+    assert_decision(no_agreement, allowed=running, code=no_agreement_code, rule_id=rule)
