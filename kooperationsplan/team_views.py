@@ -110,27 +110,39 @@ def _item_page(
     )
 
 
-def _review(request: HttpRequest, user: User, plan_id: int) -> tuple[Kooperationsplan, Case, int]:
-    plan_case = Kooperationsplan.objects.filter(pk=plan_id).values_list("case_id", flat=True).first()
-    if plan_case is None:
+def _scoped(request: HttpRequest, model: Any, pk: int, find: Any, missing: str) -> tuple[Any, Case]:
+    """An item of the queue and its case. The case goes through the scoping selector first (another team's
+    item: 404 and a `denied` access-log row, T1), then the item must still be in this TL's queue."""
+    case_id = model.objects.filter(pk=pk).values_list("case_id", flat=True).first()
+    if case_id is None:
         raise Http404
-    case = case_get_for_view(request, plan_case)
+    case = case_get_for_view(request, case_id)
+    item = find()
+    if item is None:
+        raise Http404(missing)
+    return item, case
+
+
+def _review(request: HttpRequest, user: User, plan_id: int) -> tuple[Kooperationsplan, Case, int]:
     today = timezone.localdate()
-    plan = teamdesk.review_item(user, plan_id, on=today)
-    if plan is None:
-        raise Http404("Diese Überprüfung liegt nicht in der Warteschlange.")
-    return plan, case, (today - cast(Any, plan.review_due)).days
+    plan, case = _scoped(
+        request,
+        Kooperationsplan,
+        plan_id,
+        lambda: teamdesk.review_item(user, plan_id, on=today),
+        "Diese Überprüfung liegt nicht in der Warteschlange.",
+    )
+    return plan, case, (today - plan.review_due).days
 
 
 def _request(request: HttpRequest, user: User, approval_id: int) -> tuple[TeamLeadApproval, Case]:
-    approval_case = TeamLeadApproval.objects.filter(pk=approval_id).values_list("case_id", flat=True).first()
-    if approval_case is None:
-        raise Http404
-    case = case_get_for_view(request, approval_case)
-    approval = teamdesk.request_item(user, approval_id)
-    if approval is None:
-        raise Http404("Diese Vorlage ist nicht (mehr) offen.")
-    return approval, case
+    return _scoped(
+        request,
+        TeamLeadApproval,
+        approval_id,
+        lambda: teamdesk.request_item(user, approval_id),
+        "Diese Vorlage ist nicht (mehr) offen.",
+    )
 
 
 @require_GET
@@ -263,14 +275,13 @@ def _act(
 
 
 def _letter(request: HttpRequest, user: User, letter_id: int) -> tuple[Letter, Case]:
-    letter_case = Letter.objects.filter(pk=letter_id).values_list("case_id", flat=True).first()
-    if letter_case is None:
-        raise Http404
-    case = case_get_for_view(request, letter_case)
-    letter = teamdesk.letter_item(user, letter_id)
-    if letter is None:
-        raise Http404("Dieses Schreiben wartet nicht auf eine Freigabe.")
-    return letter, case
+    return _scoped(
+        request,
+        Letter,
+        letter_id,
+        lambda: teamdesk.letter_item(user, letter_id),
+        "Dieses Schreiben wartet nicht auf eine Freigabe.",
+    )
 
 
 @require_GET
