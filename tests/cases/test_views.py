@@ -185,7 +185,7 @@ def test_every_url_but_login_and_health_needs_a_login():
 def test_calendar_feed_is_public_but_needs_a_token(settings):
     """The walker's exception, pinned: the public URL names are exactly login, health and the feed; an
     anonymous request with a made-up token is neither redirected nor answered with data."""
-    assert settings.PUBLIC_URL_NAMES == {"login", "health", "calendar_feed"}
+    assert {"login", "health", "calendar_feed"} == settings.PUBLIC_URL_NAMES
     response = Client().get("/kalender/" + "x" * 43 + ".ics")
     assert response.status_code == 404
     assert "BEGIN:VCALENDAR" not in response.content.decode()
