@@ -14,6 +14,7 @@ urlpatterns = [
     path("abmelden/", case_views.LogoutView.as_view(), name="logout"),
     path("health/", case_views.health, name="health"),
     path("arbeitsplatz/", worklist.worklist, name="worklist"),
+    path("", include("kooperationsplan.notifications_urls")),
     path("faelle/", include("cases.urls")),
     path("faelle/<int:case_id>/", include("kooperationsplan.urls")),
     path("faelle/<int:case_id>/schreiben/", include("letters.urls")),

@@ -21,6 +21,8 @@ from kooperationsplan.models import (
     Massnahme,
     MassnahmeZuweisung,
 )
+from kooperationsplan.reminders import Kind as ReminderKind
+from kooperationsplan.reminders import reminders_close, reminders_close_on_event
 from kooperationsplan.services import set_mode
 from kooperationsplan.workflow import WorkflowRefused, freeze_letter, lock_case, record, require, today, transition
 from letters.models import Letter
@@ -44,6 +46,7 @@ def _lock_assignment(assignment_id: int) -> tuple[MassnahmeZuweisung, Case]:
 
 def _move(assignment: MassnahmeZuweisung, event: str) -> None:
     assignment.status = transition(ASSIGNMENT_TRANSITIONS, "5.3", assignment.status, event).target
+    reminders_close_on_event(assignment, event)
 
 
 def assignment_plan(
@@ -417,6 +420,7 @@ def clarification_outcome(
             plan.status = transition(KP_TRANSITIONS, "5.1", plan.status, "fail").target
             plan.ended_at = timezone.now()
             plan.save(update_fields=["status", "ended_at"])
+            reminders_close(plan, [ReminderKind.D01_REVIEW, ReminderKind.D17_RUECKKEHR])  # R-ABB-5: no review
             set_mode(case, "kp_failed")
             _escalation_step(escalation, "clarified")
         assignment.save()
@@ -439,6 +443,7 @@ def _record_talk(escalation: Escalation | None, *, attended: bool, wichtiger_gru
         escalation.status = transition(ESCALATION_TRANSITIONS, "5.4", escalation.status, "invite_intervention").target
     event = "intervention_attended" if attended else "intervention_missed"
     escalation.status = transition(ESCALATION_TRANSITIONS, "5.4", escalation.status, event).target
+    reminders_close_on_event(escalation, event)
     escalation.wichtiger_grund = wichtiger_grund if attended else False
     escalation.save(update_fields=["status", "wichtiger_grund"])
 
@@ -447,6 +452,7 @@ def _escalation_step(escalation: Escalation | None, event: str, *, compliance_de
     if escalation is None:
         return
     escalation.status = transition(ESCALATION_TRANSITIONS, "5.4", escalation.status, event).target
+    reminders_close_on_event(escalation, event)
     if compliance_deadline is not None:
         escalation.compliance_deadline = compliance_deadline
     if escalation.status == EscalationStatus.RESOLVED:

@@ -11,8 +11,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateRangeField, RangeBoundary, RangeOperators
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q
 from django.db.models.functions import Now
 
 from cases.models import track_history
@@ -107,7 +109,13 @@ class Kooperationsplan(models.Model):
             models.CheckConstraint(condition=Q(version_number__gte=1), name="kp_version_positive"),
         ]
         indexes = [
-            models.Index(fields=["review_due"], condition=Q(status="ACTIVE"), name="kp_active_review_due_idx"),
+            # The nightly D-01 scan and the worklist read current plans by review date (kooperationsplan.nightly).
+            models.Index(
+                fields=["review_due"],
+                include=["id", "case"],
+                condition=Q(status__in=["ACTIVE", "UNDER_REVIEW"]),
+                name="kp_current_review_due_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -930,6 +938,7 @@ class ReminderKind(models.TextChoices):
     D13_WIDERSPRUCH = "D13_WIDERSPRUCH", "Widerspruchsfrist (D-13)"
     D14_U25 = "D14_U25", "Beratungsangebot U25 (D-14)"
     D16_TL_SCHLICHTUNG = "D16_TL", "Zustimmung Teamleitung zur Schlichtung (D-16)"
+    D17_RUECKKEHR = "D17_RUECKKEHR", "Rückkehr ohne RFB prüfen (D-17)"
 
 
 class ReminderStatus(models.TextChoices):
@@ -986,6 +995,13 @@ class Notification(models.Model):
     created_at = models.DateTimeField("erzeugt am", db_default=Now())
     read_at = models.DateTimeField("gelesen am", null=True, blank=True)
     emailed_at = models.DateTimeField("per E-Mail gesendet am", null=True, blank=True)
+    key = models.CharField(
+        "Schlüssel",
+        max_length=80,
+        blank=True,
+        db_default="",
+        help_text="Für Benachrichtigungen ohne Erinnerung (D-18): je Person nur einmal.",
+    )
 
     class Meta:
         verbose_name = "Benachrichtigung"
@@ -993,8 +1009,99 @@ class Notification(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["user", "reminder"], name="notification_once_per_reminder_and_user"),
+            models.UniqueConstraint(
+                fields=["user", "key"], condition=~Q(key=""), name="notification_key_once_per_user"
+            ),
         ]
-        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread_idx")]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="notification_unread_idx"),
+            models.Index(fields=["user"], condition=Q(emailed_at__isnull=True), name="notification_unemailed_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.message
+
+
+class NotificationDigest(models.Model):
+    """The daily e-mail digest of one person: at most one per person and day (T12)."""
+
+    user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name="Empfänger/in")
+    day = models.DateField("Tag")
+    sent_at = models.DateTimeField("gesendet am", db_default=Now())
+    notification_count = models.PositiveIntegerField("Anzahl Benachrichtigungen")
+
+    class Meta:
+        verbose_name = "E-Mail-Zusammenfassung"
+        verbose_name_plural = "E-Mail-Zusammenfassungen"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "day"], name="digest_once_per_user_and_day"),
+            models.CheckConstraint(condition=Q(notification_count__gte=1), name="digest_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Zusammenfassung vom {self.day:%d.%m.%Y}"
+
+
+class DateRange(Func):
+    """PostgreSQL daterange(lower, upper, bounds) for the exclusion constraint of AbsenceCover."""
+
+    function = "DATERANGE"
+    output_field = DateRangeField()
+
+
+@track_history()
+class AbsenceCover(models.Model):
+    """An IFK's absence with a cover from the same team, set by the team lead.
+
+    During the period (both days included) the cover sees the absent IFK's reminders, notifications and
+    worklist entries; afterwards they are the IFK's own again (nothing is moved, see docs/decisions/0006).
+    """
+
+    user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="absences", verbose_name="abwesend")
+    cover = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="covers", verbose_name="Vertretung")
+    starts_on = models.DateField("abwesend vom")
+    ends_on = models.DateField("abwesend bis einschließlich")
+    set_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name="eingetragen von")
+    created_at = models.DateTimeField("eingetragen am", db_default=Now())
+    withdrawn = models.BooleanField("zurückgenommen", default=False)
+    ended_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="beendet von"
+    )
+    ended_at = models.DateTimeField("beendet am", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Abwesenheit mit Vertretung"
+        verbose_name_plural = "Abwesenheiten mit Vertretung"
+        ordering = ["starts_on", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(starts_on__lte=F("ends_on")), name="absence_period_ordered"),
+            models.CheckConstraint(condition=~Q(cover=F("user")), name="absence_cover_not_self"),
+            models.CheckConstraint(
+                condition=Q(ended_by__isnull=True, ended_at__isnull=True)
+                | Q(ended_by__isnull=False, ended_at__isnull=False),
+                name="absence_end_recorded",
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn=False) | Q(ended_by__isnull=False), name="absence_withdrawal_recorded"
+            ),
+            # One absence per person at a time, even for two team leads saving at once.
+            ExclusionConstraint(
+                name="absence_no_overlap_per_user",
+                expressions=[
+                    ("user", RangeOperators.EQUAL),
+                    (
+                        DateRange("starts_on", "ends_on", RangeBoundary(inclusive_lower=True, inclusive_upper=True)),
+                        RangeOperators.OVERLAPS,
+                    ),
+                ],
+                condition=Q(withdrawn=False),
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["cover", "starts_on", "ends_on"], condition=Q(withdrawn=False), name="absence_cover_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Abwesenheit {self.starts_on:%d.%m.%Y}–{self.ends_on:%d.%m.%Y}"

@@ -17,6 +17,8 @@ from kooperationsplan.models import (
     Schlichtung,
     TeamLeadApproval,
 )
+from kooperationsplan.reminders import Kind as ReminderKind
+from kooperationsplan.reminders import reminders_close
 from kooperationsplan.services import kooperationsplan_activate, set_mode
 from kooperationsplan.workflow import WorkflowRefused, lock_case, record, require, today, transition
 from rules import schlichtung as s_rules
@@ -69,6 +71,7 @@ def approval_decide(*, approval_id: int, actor: User, approve: bool, comment: st
         approval.decided_at = timezone.now()
         approval.comment = comment.strip()
         approval.save()
+        reminders_close(approval, [ReminderKind.D16_TL_SCHLICHTUNG])
         record(
             case,
             actor,
@@ -126,6 +129,8 @@ def schlichtung_start(
                 current.status = transition(KP_TRANSITIONS, "5.1", current.status, "review").target
             current.status = transition(KP_TRANSITIONS, "5.1", current.status, "dispute").target
             current.save(update_fields=["status"])
+            # The disputed Fortschreibung is now the Schlichtung's business (D-12), no longer a review (D-01).
+            reminders_close(current, [ReminderKind.D01_REVIEW, ReminderKind.D17_RUECKKEHR])
         set_mode(case, "schlichtung_started")
         schlichtung = Schlichtung.objects.create(
             case=case,
@@ -184,6 +189,7 @@ def schlichtung_agreement(
         schlichtung.proposal = proposal.strip()
         schlichtung.deviation_justification = deviation_justification.strip()
         schlichtung.save()
+        reminders_close(schlichtung, [ReminderKind.D12_SCHLICHTUNG])
         set_mode(case, "schlichtung_agreement")
         record(case, actor, "schlichtung.agreement", "Schlichtung: Einigung", decision, schlichtung=schlichtung.pk)
         kooperationsplan_activate(plan_id=plan_id, actor=actor, lock_version=lock_version)
@@ -215,6 +221,7 @@ def schlichtung_no_agreement(
         schlichtung.ended_on = ended_on
         schlichtung.proposal = proposal.strip()
         schlichtung.save()
+        reminders_close(schlichtung, [ReminderKind.D12_SCHLICHTUNG])
         disputed = Kooperationsplan.objects.select_for_update().filter(case=case, status=KPStatus.DISPUTED).first()
         if disputed is not None:
             disputed.status = transition(KP_TRANSITIONS, "5.1", disputed.status, "schlichtung_no_agreement").target

@@ -29,6 +29,8 @@ from kooperationsplan.models import (
     MassnahmeZuweisung,
     Step,
 )
+from kooperationsplan.reminders import Kind as ReminderKind
+from kooperationsplan.reminders import reminders_close
 from kooperationsplan.workflow import (
     ConcurrentEdit,
     WorkflowRefused,
@@ -91,6 +93,7 @@ def potenzialanalyse_complete(*, case_id: int, actor: User, version: int) -> Pot
         pa.completed_by = actor
         pa.version += 1
         pa.save()
+        reminders_close(case, [ReminderKind.PA_FAELLIG])
         record(
             case,
             actor,
@@ -130,6 +133,7 @@ def kooperationsplan_start(*, case_id: int, actor: User) -> Kooperationsplan:
         )
         if current is not None:
             _copy_content(current, draft)
+        reminders_close(case, [ReminderKind.KP_FEHLT])
         record(
             case,
             actor,
@@ -227,6 +231,7 @@ def kooperationsplan_activate(
             current.status = row.target
             current.ended_at = timezone.now()
             current.save(update_fields=["status", "ended_at"])
+            reminders_close(current, [ReminderKind.D01_REVIEW, ReminderKind.D17_RUECKKEHR])  # R-FS-1: reviewed
             # Its measures that were never assigned were copied into the new version at the Fortschreibung.
             current.assignments.filter(status=AssignmentStatus.PLANNED).delete()
 
@@ -345,6 +350,10 @@ def _end_exemption(case: Any, actor: User) -> None:
     exemption.ended_on = today()
     exemption.kennung_removed_on = today()
     exemption.save(update_fields=["status", "ended_on", "kennung_removed_on"])
+    reminders_close(
+        exemption,
+        [ReminderKind.D02_P10_RECHECK, ReminderKind.D03_PROFILLAGE_RECHECK, ReminderKind.D04_EINSTELLUNG],
+    )
     record(
         case,
         actor,
@@ -428,6 +437,7 @@ def kooperationsplan_adapt(*, plan_id: int, actor: User, change_note: str) -> Ko
         plan.status = row.target
         plan.lock_version += 1
         plan.save(update_fields=["status", "lock_version"])
+        reminders_close(plan, [ReminderKind.D01_REVIEW, ReminderKind.D17_RUECKKEHR])  # R-FS-1 "ADAPTED"
         record(
             case,
             actor,

@@ -1,9 +1,10 @@
 """Mein Arbeitsplatz: the due and overdue deadlines of the user's cases (RULES.md section 7).
 
 Scope: the cases the user may see (`case_list_visible`, the only scoping function) that are open,
-and of those the ones the user is the responsible IFK for; a team lead sees the whole team.
-Set-based: one query per item kind (each joins the case and the eLb) and one for the unread
-notifications, whatever the number of cases or items.
+and of those the ones the user is the responsible IFK for, or covers today for an absent colleague
+(kooperationsplan.notifications_cover); a team lead sees the whole team. Set-based: one query per
+item kind (each joins the case and the eLb), one for the notifications needing attention and one for
+today's absences, whatever the number of cases or items.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_GET
 from cases.models import Case, Role, User
 from cases.selectors import case_list_visible
 from kooperationsplan.models import (
+    AbsenceCover,
     AssignmentStatus,
     EigenbemuehungNachweis,
     Escalation,
@@ -37,6 +39,8 @@ from kooperationsplan.models import (
     Schlichtung,
     SchlichtungOutcome,
 )
+from kooperationsplan.notifications import notifications_pending
+from kooperationsplan.notifications_cover import absences_touching, covered_user_ids
 
 # Look-ahead windows: the first reminder of each deadline (RULES.md section 7).
 REVIEW_LEAD_DAYS = 28  # D-01: 28 days before the review (schedule the talk)
@@ -132,6 +136,20 @@ class Worklist:
     groups: list[WorklistGroup]  # overdue, the next 7 days, later; each most urgent first
     notifications: list[Notification]
     truncated: bool
+    user_id: int = 0
+    absences: tuple[AbsenceCover, ...] = ()  # today's absences where the user is absent or covers
+
+    @property
+    def covering(self) -> list[AbsenceCover]:
+        return [absence for absence in self.absences if absence.cover_id == self.user_id]
+
+    @property
+    def own_absence(self) -> AbsenceCover | None:
+        return next((absence for absence in self.absences if absence.user_id == self.user_id), None)
+
+    @property
+    def show_responsible(self) -> bool:
+        return self.team_view or bool(self.covering)
 
     def _count(self, key: str) -> int:
         return next(len(group.items) for group in self.groups if group.key == key)
@@ -158,11 +176,12 @@ class Worklist:
         return not any(group.items for group in self.groups) and not self.notifications
 
 
-def worklist_cases(user: User) -> QuerySet[Case]:
-    """The open cases whose deadlines the user works: their own, or the whole team for a team lead."""
+def worklist_cases(user: User, *, on: date) -> QuerySet[Case]:
+    """The open cases whose deadlines the user works: their own and those of colleagues they cover on `on`,
+    or the whole team for a team lead."""
     cases = case_list_visible(user).filter(closed_on__isnull=True)
     if user.role != Role.TEAMLEITUNG:
-        cases = cases.filter(responsible=user)
+        cases = cases.filter(Q(responsible=user) | Q(responsible_id__in=covered_user_ids(user, on)))
     return cases
 
 
@@ -189,7 +208,7 @@ def worklist_items(user: User, *, on: date) -> tuple[list[WorklistItem], bool]:
 
     Seven queries, one per kind; the case subquery is inlined by PostgreSQL (no query of its own).
     """
-    case_ids = worklist_cases(user).values("pk")
+    case_ids = worklist_cases(user, on=on).values("pk")
     items: list[WorklistItem] = []
     truncated = False
 
@@ -267,13 +286,11 @@ def worklist_items(user: User, *, on: date) -> tuple[list[WorklistItem], bool]:
     return items, truncated
 
 
-def worklist_notifications(user: User) -> list[Notification]:
-    """The user's unread notifications, newest first; one about a case the user may no longer see is left out."""
-    visible = case_list_visible(user).values("pk")
-    notifications = Notification.objects.filter(user=user, read_at__isnull=True).filter(
-        Q(case__isnull=True) | Q(case__in=visible)
-    )
-    return list(notifications.select_related("case__elb", "reminder").order_by("-created_at", "-pk")[:LIMIT_PER_KIND])
+def worklist_notifications(user: User, *, on: date) -> list[Notification]:
+    """The notifications needing attention (unread, reminder still open), the user's own and those of the
+    colleagues they cover, newest first; one about a case the user may no longer see is left out."""
+    notifications = notifications_pending(user, on=on).select_related("case__elb", "reminder", "user")
+    return list(notifications.order_by("-created_at", "-pk")[:LIMIT_PER_KIND])
 
 
 def worklist_build(user: User, *, on: date) -> Worklist:
@@ -292,8 +309,10 @@ def worklist_build(user: User, *, on: date) -> Worklist:
         today=on,
         team_view=user.role == Role.TEAMLEITUNG,
         groups=groups,
-        notifications=worklist_notifications(user),
+        notifications=worklist_notifications(user, on=on),
         truncated=truncated,
+        user_id=user.pk,
+        absences=tuple(absences_touching(user, on)),
     )
 
 

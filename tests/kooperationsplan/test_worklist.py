@@ -334,9 +334,9 @@ def test_query_count_is_fixed_whatever_the_number_of_items(ifk_nord):
     assert len(items) == 7 * 20
     assert len(worklist.notifications) == 20
     assert len(one.captured_queries) == len(twenty.captured_queries)
-    # session, user, 7 item kinds, notifications, team (header), and the idle-timeout session
-    # renewal (SAVEPOINT, UPDATE, RELEASE).
-    assert len(twenty.captured_queries) == 14
+    # session, user, 7 item kinds, notifications, today's absences (cover), team with the unread count
+    # (header badge), and the idle-timeout session renewal (SAVEPOINT, UPDATE, RELEASE).
+    assert len(twenty.captured_queries) == 15
 
 
 def test_team_lead_query_count_is_fixed_too(tl_nord, ifk_nord, ifk_nord2):
@@ -349,7 +349,7 @@ def test_team_lead_query_count_is_fixed_too(tl_nord, ifk_nord, ifk_nord2):
     with CaptureQueriesContext(connection) as many:
         _, _, items = open_worklist(client)
     assert len(items) == 7 * 11
-    assert len(few.captured_queries) == len(many.captured_queries) == 14
+    assert len(few.captured_queries) == len(many.captured_queries) == 15
 
 
 def test_today_is_the_local_date_in_berlin(ifk_nord, clock):

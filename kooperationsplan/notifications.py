@@ -1,0 +1,204 @@
+"""Notifications of the nightly scans: who sees them, marking them read, the header badge, the e-mail digest.
+
+A person sees their own notifications and, on the days they cover an absent colleague, the colleague's
+(kooperationsplan.notifications_cover). A notification about a case the person may not see (another
+team) is never shown. A notification needs attention while it is unread and its reminder still open:
+acting on the subject closes the reminder, and the notification with it.
+
+The daily digest (docs/decisions/0006): one e-mail per person and day with the notifications not yet
+e-mailed, each with the Kundennummer and a link, no names and no health data. The notification rows are
+claimed by compare-and-set (`emailed_at IS NULL`) and the digest row is unique per person and day, so a
+second run, or a second process at the same time, sends nothing (T12).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import connection, transaction
+from django.db.models import F, Func, Q, QuerySet, Subquery
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.models import Team, User
+from cases.selectors import case_list_visible
+from kooperationsplan.models import Notification
+from kooperationsplan.notifications_cover import covered_user_ids, covers_on
+from kooperationsplan.reminders import notifications_pending_filter
+
+DIGEST_MAX_LINES = 50
+
+
+def notifications_visible(user: User, *, on: date) -> QuerySet[Notification]:
+    """The user's own notifications and those of the colleagues they cover on `on`, about visible cases."""
+    visible_cases = case_list_visible(user).values("pk")
+    return Notification.objects.filter(
+        Q(user=user) | Q(user_id__in=covered_user_ids(user, on)),
+        Q(case__isnull=True) | Q(case__in=visible_cases),
+    )
+
+
+def notifications_pending(user: User, *, on: date) -> QuerySet[Notification]:
+    return notifications_visible(user, on=on).filter(notifications_pending_filter())
+
+
+def notification_mark_read(*, user: User, notification_id: int) -> bool:
+    """Mark one notification read; False if it is not the user's (or a covered colleague's) to read."""
+    rows = notifications_visible(user, on=timezone.localdate()).filter(pk=notification_id)
+    if not rows.exists():
+        return False
+    rows.filter(read_at__isnull=True).update(read_at=timezone.now())
+    return True
+
+
+def notifications_mark_all_read(*, user: User) -> int:
+    return notifications_pending(user, on=timezone.localdate()).update(read_at=timezone.now())
+
+
+class NotificationBadge:
+    """The unread count in the page header, computed once per page and only when the page shows it.
+
+    Every page header shows the user's team, which costs a query of its own; the count is read in that
+    same query, so the badge adds no query to any page (the pinned query counts stay as they are).
+    """
+
+    def __init__(self, request: HttpRequest) -> None:
+        self.request = request
+
+    @cached_property
+    def count(self) -> int:
+        user = self.request.user
+        if not isinstance(user, User) or not user.is_authenticated:
+            return 0
+        pending = notifications_pending(user, on=timezone.localdate())
+        if user.team_id is None or User._meta.get_field("team").is_cached(user):
+            return pending.count()
+        count = pending.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+        team = Team.objects.annotate(unread=Subquery(count)).get(pk=user.team_id)
+        user.team = team
+        return team.unread
+
+    @property
+    def label(self) -> str:
+        return "1 ungelesene" if self.count == 1 else f"{self.count} ungelesene"
+
+
+def notification_badge(request: HttpRequest) -> dict[str, NotificationBadge]:
+    """Context processor for templates/base.html."""
+    return {"notification_badge": NotificationBadge(request)}
+
+
+# --- E-mail digest -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DigestLine:
+    message: str
+    kundennummer: str
+    link: str
+    covering_for: str
+
+
+class _NothingToSend(Exception):
+    """Raised inside the transaction to undo a claim that found nothing (or a digest already sent today)."""
+
+
+def _absolute(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def digest_recipients(on: date) -> dict[int, list[int]]:
+    """Recipient → owners whose new notifications they get on `on` (an absent IFK's go to the cover)."""
+    owners = (
+        Notification.objects.filter(emailed_at__isnull=True)
+        .filter(notifications_pending_filter())
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+    covers = covers_on(on)
+    recipients: dict[int, list[int]] = {}
+    for owner in owners:
+        recipients.setdefault(covers.get(owner, owner), []).append(owner)
+    return recipients
+
+
+def digest_send_one(*, recipient_id: int, owner_ids: list[int], on: date) -> int:
+    """Send one person's digest for `on`; returns the number of notifications it lists (0: nothing sent)."""
+    try:
+        with transaction.atomic():
+            recipient = User.objects.get(pk=recipient_id)
+            if not recipient.is_active or not recipient.email:
+                raise _NothingToSend
+            claimable = (
+                Notification.objects.filter(user_id__in=owner_ids, emailed_at__isnull=True)
+                .filter(notifications_pending_filter())
+                .values("pk")
+            )
+            # Compare-and-set: a concurrent run waits for our row locks and then finds the rows taken.
+            claimed = list(
+                Notification.objects.filter(pk__in=Subquery(claimable), emailed_at__isnull=True)
+                .select_related("case__elb", "user")
+                .order_by("created_at", "pk")
+                .select_for_update(of=("self",))
+            )
+            if not claimed:
+                raise _NothingToSend
+            Notification.objects.filter(pk__in=[n.pk for n in claimed]).update(emailed_at=timezone.now())
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    """
+                    INSERT INTO kooperationsplan_notificationdigest (user_id, day, notification_count)
+                    VALUES (%s, %s, %s) ON CONFLICT (user_id, day) DO NOTHING
+                    """,
+                    [recipient.pk, on, len(claimed)],
+                )
+                if cursor.rowcount == 0:
+                    # Today's digest went out already: the rest waits for tomorrow's (one mail a day).
+                    raise _NothingToSend
+            _digest_message(recipient, claimed, on).send()
+            return len(claimed)
+    except _NothingToSend:
+        return 0
+
+
+def _digest_message(recipient: User, notifications: list[Notification], on: date) -> EmailMessage:
+    lines = [
+        DigestLine(
+            message=notification.message,
+            kundennummer=notification.case.elb.kundennummer if notification.case else "",
+            link=_absolute(reverse("kp:case", args=[notification.case_id]) if notification.case_id else ""),
+            covering_for=""
+            if notification.user_id == recipient.pk
+            else (notification.user.get_full_name() or notification.user.username),
+        )
+        for notification in notifications[:DIGEST_MAX_LINES]
+    ]
+    count = len(notifications)
+    subject = f"Kooperationsplan: {count} neue Benachrichtigung{'en' if count != 1 else ''} am {on:%d.%m.%Y}"
+    body = render_to_string(
+        "kooperationsplan/email/digest.txt",
+        {
+            "recipient": recipient,
+            "lines": lines,
+            "count": count,
+            "more": count - len(lines),
+            "day": on,
+            "list_url": _absolute(reverse("notifications:list")),
+        },
+    )
+    return EmailMessage(subject=subject, body=body, to=[recipient.email])
+
+
+def digest_send(on: date) -> int:
+    """The digests of `on`; returns how many e-mails were sent."""
+    sent = 0
+    for recipient_id, owner_ids in sorted(digest_recipients(on).items()):
+        if digest_send_one(recipient_id=recipient_id, owner_ids=owner_ids, on=on):
+            sent += 1
+    return sent
