@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from datetime import date, timedelta
 from typing import Any
 
@@ -112,16 +113,43 @@ def dispatch_on_commit(letter_id: int) -> None:
     transaction.on_commit(lambda: letter_dispatch(letter_id), robust=True)
 
 
-def letter_dispatch(letter_id: int) -> bool:
+class _BrokerBreaker:
+    """After a failed publish, requests stop trying the broker for a while: a refused connection costs about
+    the connect timeout (2 s), and a workflow step may issue several letters (T9). The outbox sweep ignores
+    the breaker; it is the retry."""
+
+    pause_seconds = 30.0
+
+    def __init__(self) -> None:
+        self.open_until = 0.0
+
+    def is_open(self) -> bool:
+        return time.monotonic() < self.open_until
+
+    def trip(self) -> None:
+        self.open_until = time.monotonic() + self.pause_seconds
+
+    def reset(self) -> None:
+        self.open_until = 0.0
+
+
+broker_breaker = _BrokerBreaker()
+
+
+def letter_dispatch(letter_id: int, *, sweep: bool = False) -> bool:
     """Hand the rendering job to the broker. Fails fast when the broker is down (T9): the letter stays
     ISSUED with no dispatch time, the page says "wird erzeugt", and the beat job hands it over later."""
     from letters.tasks import render_letter
 
+    if broker_breaker.is_open() and not sweep:
+        return False
     try:
         render_letter.apply_async((letter_id,), retry=False)
     except Exception:
+        broker_breaker.trip()
         logger.warning("Schreiben %s: Übergabe an den Hintergrunddienst fehlgeschlagen, wird nachgeholt", letter_id)
         return False
+    broker_breaker.reset()
     Letter.objects.filter(pk=letter_id, status=Letter.Status.ISSUED).update(dispatched_at=timezone.now())
     return True
 
@@ -143,7 +171,12 @@ def letters_dispatch_pending(*, now: Any = None) -> list[int]:
         .order_by("issued_at")
         .values_list("pk", flat=True)[: settings.LETTER_DISPATCH_BATCH]
     )
-    return [letter_id for letter_id in list(pending) if letter_dispatch(letter_id)]
+    dispatched: list[int] = []
+    for letter_id in list(pending):
+        if not letter_dispatch(letter_id, sweep=True):
+            break  # the broker is still down; the next sweep tries again
+        dispatched.append(letter_id)
+    return dispatched
 
 
 # --- Rendering ---------------------------------------------------------------------------------------------

@@ -210,10 +210,32 @@ def test_only_transient_errors_are_retried():
 
 @pytest.fixture
 def broker_down(monkeypatch):
-    def refuse(*args, **kwargs):
+    attempts: list[int] = []
+
+    def refuse(args, **kwargs):
+        attempts.append(args[0])
         raise ConnectionRefusedError(111, "Connection refused")
 
     monkeypatch.setattr(tasks.render_letter, "apply_async", refuse)
+    yield attempts
+    services.broker_breaker.reset()
+
+
+def test_t9_after_a_failed_publish_requests_stop_trying_the_broker_for_a_while(
+    clock, broker_down, django_capture_on_commit_callbacks
+):
+    """A refused connection costs the connect timeout; the next letters go straight to the outbox."""
+    case = new_case()
+    with django_capture_on_commit_callbacks(execute=True):
+        active_plan(case)
+        invite(case)
+        invite(case)
+    assert len(broker_down) == 1
+    assert Letter.objects.filter(case=case, status="ISSUED", dispatched_at__isnull=True).count() == 3
+    # The sweep is the retry: it ignores the pause, and stops at the first failure.
+    clock.shift(timedelta(minutes=5))
+    assert services.letters_dispatch_pending() == []
+    assert len(broker_down) == 2
 
 
 def test_t9_broker_down_issuing_succeeds_and_the_sweep_dispatches_later(

@@ -1,0 +1,273 @@
+"""The letter pipeline against a REAL Redis and a REAL Celery worker (QUALITY.md T9, T14).
+
+Each worker is `celery -A config worker` in a subprocess on a queue of its own, connected to the test
+database (the tests are transactional, so the worker sees the committed rows). T14 uses Redis db 5 of the
+shared server; T9 starts a private redis-server on a free port, so that it can be stopped and started.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from config.celery import app
+from letters import services
+from letters.models import ArchiveEntry, Letter
+from letters.rendering import render_letter_pdf
+from rules.ruleset import CURRENT
+from tests.conftest import client_for
+from tests.factories import CaseFactory
+from tests.kooperationsplan.workflow_helpers import active_plan, new_case
+from tests.letters.snapshots import recipients, snapshot
+
+pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("celery-letters")]
+
+ROOT = Path(__file__).resolve().parents[2]
+CELERY = str(Path(sys.executable).with_name("celery"))
+SHARED_BROKER = "redis://127.0.0.1:6379/5"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    pytest.fail(f"Zeitüberschreitung: {what}")
+
+
+def database_url() -> str:
+    settings = connection.settings_dict
+    return f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+
+
+@contextmanager
+def broker(url: str, queue: str) -> Iterator[None]:
+    """Point this test process's Celery app at a real broker (the suite runs tasks eagerly otherwise)."""
+    # The app reads Django's settings with the CELERY_ namespace, so the keys carry it here too.
+    keys = {"CELERY_BROKER_URL": url, "CELERY_TASK_ALWAYS_EAGER": False, "CELERY_TASK_DEFAULT_QUEUE": queue}
+    saved = {key: app.conf[key] for key in keys}
+
+    def reset() -> None:
+        # The producer pool and the routing (default queue) are built once per app; build them anew.
+        if app._pool is not None:
+            app._pool.force_close_all()
+        app._pool = None
+        app.__dict__.pop("amqp", None)
+
+    app.conf.update(keys)
+    reset()
+    try:
+        yield
+    finally:
+        app.conf.update(saved)
+        reset()
+
+
+class Worker:
+    def __init__(self, broker_url: str, queue: str, log: Path, **env: str) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 - fixed arguments
+            [
+                CELERY,
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "-Q",
+                queue,
+                "-l",
+                "info",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"{queue}-{time.monotonic_ns()}@%h",
+            ],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "DJANGO_SETTINGS_MODULE": "config.test_settings",
+                "DATABASE_URL": database_url(),
+                "CELERY_BROKER_URL": broker_url,
+                "CELERY_TASK_DEFAULT_QUEUE": queue,
+                "CELERY_VISIBILITY_TIMEOUT": "3",
+                "LETTER_RENDER_LEASE_SECONDS": "2",
+                **env,
+            },
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.log = log
+
+    def kill(self) -> None:
+        """SIGKILL: the worker dies at once, without acknowledging the message it works on."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def workers(tmp_path) -> Iterator[Callable[..., Worker]]:
+    started: list[Worker] = []
+
+    def start(broker_url: str, queue: str, **env: str) -> Worker:
+        worker = Worker(broker_url, queue, tmp_path / "worker.log", **env)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture
+def queue() -> str:
+    return f"letters-test-{os.getpid()}-{time.monotonic_ns()}"
+
+
+def status(letter_id: int) -> tuple[str, int]:
+    letter = Letter.objects.only("status", "render_attempts").get(pk=letter_id)
+    return letter.status, letter.render_attempts
+
+
+def test_t14_worker_killed_while_rendering_letter_is_stored_once_after_redelivery(workers, queue, ifk_nord):
+    """T14: SIGKILL during the render; Redis redelivers the unacknowledged job (acks_late) to the next worker,
+    which takes over the expired claim; the letter and its E-Akte entry are stored exactly once."""
+    case = CaseFactory(responsible=ifk_nord)
+    snap = snapshot("AUFF_15_5")
+    snap["content"]["breach"] = "Die vereinbarten Bewerbungsnachweise fehlen. " * 900  # a long letter: seconds
+    with broker(SHARED_BROKER, queue):
+        first = workers(SHARED_BROKER, queue)
+        letter = services.letter_issue(
+            case=case,
+            kind="AUFF_15_5",
+            letter_date=date(2026, 5, 12),
+            recipients=recipients("AUFF_15_5"),
+            context=snap,
+            with_rfb=True,
+            is_va=True,
+            issued_by=ifk_nord,
+            idempotency_key=f"t14-{queue}",
+            rule_set=CURRENT.id,
+        )
+        wait_for(lambda: status(letter.pk) == ("ISSUED", 1), timeout=60, what="der erste Worker beginnt")
+        first.kill()
+        time.sleep(1)
+        assert status(letter.pk) == ("ISSUED", 1)
+        assert not ArchiveEntry.objects.filter(letter_id=letter.pk).exists()
+
+        workers(SHARED_BROKER, queue)
+        wait_for(lambda: status(letter.pk)[0] == "RENDERED", timeout=90, what="Zustellung an den zweiten Worker")
+        letter.refresh_from_db()
+        assert letter.render_attempts == 2
+        (entry,) = ArchiveEntry.objects.filter(letter=letter)
+        assert entry.sha256 == letter.sha256
+        expected = render_letter_pdf(
+            letter.context, kind=letter.kind, recipients=letter.recipients, letter_number=letter.number
+        )
+        assert bytes(letter.pdf) == expected  # the frozen snapshot, rendered deterministically
+
+        # A further delivery of the same job (e.g. the outbox sweep) stores nothing new.
+        assert services.letter_dispatch(letter.pk) is True
+        time.sleep(3)
+        letter.refresh_from_db()
+        assert (letter.render_attempts, ArchiveEntry.objects.filter(letter=letter).count()) == (2, 1)
+
+
+@pytest.fixture
+def private_redis(tmp_path) -> Iterator[Callable[[], subprocess.Popen]]:
+    if shutil.which("redis-server") is None:
+        pytest.fail("redis-server fehlt (Debian-Paket redis-server).")
+    port = free_port()
+    running: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        server = subprocess.Popen(  # noqa: S603 - fixed arguments
+            ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],  # noqa: S607
+            stdout=subprocess.DEVNULL,
+        )
+        running.append(server)
+        wait_for(lambda: _accepts(port), timeout=10, what="redis-server startet")
+        return server
+
+    start.url = f"redis://127.0.0.1:{port}/0"  # type: ignore[attr-defined]
+    yield start
+    for server in running:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _accepts(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_t9_redis_down_issuing_succeeds_fast_and_the_beat_sweep_dispatches_later(
+    workers, queue, private_redis, ifk_nord
+):
+    """T9: with Redis down the invitation is saved at once (the Letter row is the outbox), the page says
+    "wird erzeugt"; once Redis is back, the beat job hands the letter to the worker and it is rendered."""
+    case = new_case(ifk=ifk_nord)
+    active_plan(case)
+    url = private_redis.url  # type: ignore[attr-defined]
+    client = client_for(ifk_nord)
+    with broker(url, queue):
+        started = time.monotonic()
+        response = client.post(
+            f"/faelle/{case.pk}/aktion/invitation/",
+            {
+                "token": f"t9-{queue}",
+                "kind": "FOLGE",
+                "date": (timezone.localdate() + timedelta(days=10)).isoformat(),
+                "time": "10:00",
+                "location": "Raum 1.07",
+                "meldezweck": "Gespräch über Ihre Bewerbungen",
+                "choice": "DEFAULT",
+            },
+        )
+        elapsed = time.monotonic() - started
+        assert response.status_code == 302, response.content.decode()[:2000]
+        assert elapsed < 10, elapsed
+        print(f"T9: Anfrage bei ausgefallenem Redis in {elapsed:.2f} s")
+        letter = Letter.objects.get(case=case, kind="EINL_RFB")
+        assert (letter.status, letter.dispatched_at) == ("ISSUED", None)
+        page = client.get(f"/faelle/{case.pk}/schreiben/").content.decode()
+        assert "wird erzeugt" in page
+        assert "die Erzeugung wird automatisch nachgeholt" in page
+
+        private_redis()  # Redis is back
+        workers(url, queue, LETTER_DISPATCH_GRACE_SECONDS="0")
+        app.send_task("letters.tasks.dispatch_pending_letters", queue=queue)  # what beat sends every 5 minutes
+        wait_for(lambda: status(letter.pk)[0] == "RENDERED", timeout=90, what="Erzeugung nach der Rückkehr")
+        letter.refresh_from_db()
+        assert letter.dispatched_at is not None
+        assert ArchiveEntry.objects.filter(letter=letter).count() == 1
+        assert "PDF herunterladen" in client.get(f"/faelle/{case.pk}/schreiben/").content.decode()
