@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django import forms
@@ -12,6 +13,13 @@ from cases.models import Potenzialanalyse
 from kooperationsplan.models import AppointmentKind, BreachKind
 
 NUL = ProhibitNullCharactersValidator()
+_ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+
+
+def no_control_characters(value: str) -> None:
+    """T21: control characters other than tab and line breaks are refused (NUL has its own validator)."""
+    if any(unicodedata.category(char) == "Cc" and char not in _ALLOWED_CONTROLS for char in value):
+        raise forms.ValidationError("Der Text enthält unzulässige Steuerzeichen.", code="control_characters")
 
 
 def text(label: str, *, required: bool = True, max_length: int = 2000, rows: int = 3, help_text: str = "") -> Any:
@@ -19,7 +27,7 @@ def text(label: str, *, required: bool = True, max_length: int = 2000, rows: int
         label=label,
         required=required,
         max_length=max_length,
-        validators=[NUL],
+        validators=[NUL, no_control_characters],
         help_text=help_text,
         widget=forms.Textarea(attrs={"rows": rows}) if rows > 1 else forms.TextInput(),
     )
