@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import io
+from datetime import date, datetime
 
+import pikepdf
 import pytest
 import time_machine
 from django.db import connection
@@ -16,6 +18,7 @@ from letters.models import Letter
 from tests.conftest import client_for
 from tests.factories import CaseFactory, LetterFactory
 from tests.kooperationsplan.workflow_helpers import BERLIN, active_plan, at, in_days, key, new_case
+from tests.letters.test_rendering import hostile_text
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +160,38 @@ def test_preview_runs_a_fixed_number_of_queries(kp_letter, ifk_nord):
         return len(ctx)
 
     assert count(kp_letter) == count(letter)
+
+
+def test_t17_hostile_free_text_through_the_workflow_is_escaped_on_the_page_and_gives_a_valid_pdf(ifk_nord, clock):
+    """T17 end to end: 10,000 characters with emoji, RTL, combining marks and <script> as the breach of an
+    Aufforderung (free text of the IFK) are escaped in the preview and rendered into a valid PDF."""
+    case = new_case(ifk=ifk_nord)
+    plan = active_plan(case)
+    text = hostile_text()
+    escalation = escalations.breach_record(
+        case_id=case.pk,
+        actor=ifk_nord,
+        breach_kind="EB_FEHLEN",
+        breach_date=date(2026, 3, 1),
+        description=text,
+        eigenbemuehung_id=plan.eigenbemuehungen.get().pk,
+    )
+    escalations.intervention_invite(
+        escalation_id=escalation.pk, actor=ifk_nord, starts_at=at(in_days(5)), location="Raum 1", idempotency_key=key()
+    )
+    escalations.intervention_outcome(escalation_id=escalation.pk, actor=ifk_nord, attended=True, wichtiger_grund=False)
+    escalations.aufforderung_15_5_issue(
+        escalation_id=escalation.pk, actor=ifk_nord, duty=text[:2000], deadline=in_days(20), idempotency_key=key()
+    )
+    letter = Letter.objects.get(case=case, kind="AUFF_15_5")
+
+    html = client_for(ifk_nord).get(urls(letter)["preview"]).content.decode()
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+    assert "مرحبا بالعالم" in html
+
+    assert services.letter_render(letter_id=letter.pk) == "rendered"
+    letter.refresh_from_db()
+    pdf = pikepdf.open(io.BytesIO(bytes(letter.pdf)))
+    assert len(pdf.pages) > 2
+    assert str(pdf.Root.Lang) == "de"
