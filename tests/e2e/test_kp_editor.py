@@ -4,6 +4,7 @@ keyboard alone (T30), activation with the review date (R-KP-4), and two browsers
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -13,7 +14,7 @@ from kooperationsplan import services
 from kooperationsplan.models import Kooperationsplan
 from rules.dates import add_months
 from tests.e2e.conftest import assert_no_axe_violations, login
-from tests.factories import PASSWORD, TeamFactory, UserFactory
+from tests.factories import PASSWORD, MassnahmeFactory, TeamFactory, UserFactory
 from tests.kooperationsplan.workflow_helpers import active_plan, complete_pa, fill_draft, new_case
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -57,7 +58,12 @@ def add_row(page: Page, button: str, field_id: str, *, keyboard: bool = False) -
     expect(page.locator(f"#{field_id}")).to_be_focused()
 
 
-def test_draft_with_preview_saved_by_keyboard_and_activated(page, live_server, axe, ifk, draft):
+@pytest.fixture
+def catalogue():
+    return MassnahmeFactory(title="Bewerbungscenter Nord", traeger_name="Bildung Nord gGmbH", duration_weeks=8)
+
+
+def test_draft_with_preview_saved_by_keyboard_and_activated(page, live_server, axe, ifk, draft, catalogue):
     login(page, live_server.url, ifk.username, PASSWORD)
     page.goto(editor_url(live_server.url, draft))
     expect(page.get_by_role("heading", name="Kooperationsplan v1 bearbeiten")).to_be_visible()
@@ -94,6 +100,16 @@ def test_draft_with_preview_saved_by_keyboard_and_activated(page, live_server, a
     row.get_by_label("Nachweis bis zum Tag").fill("5")
     expect(page.locator("#id_eb-TOTAL_FORMS")).to_have_value("1")
 
+    # One measure from the catalogue (Soll-Inhalt 1, R-ZUW-1); its end follows from the usual duration.
+    add_row(page, "Maßnahme hinzufügen", "id_massnahmen-0-massnahme")
+    measure = page.get_by_role("group", name="Maßnahme 1", exact=True)
+    measure.get_by_label("Maßnahme/AGH aus dem Katalog").select_option(
+        label=f"{catalogue.title} – {catalogue.traeger_name} ({catalogue.art.name})"
+    )
+    start = timezone.localdate() + timedelta(days=14)
+    measure.get_by_label("Beginn").fill(start.isoformat())
+    measure.get_by_label("Vorstellung/Rückmeldung beim Träger bis").fill((start - timedelta(days=7)).isoformat())
+
     # The live preview speaks in the first person and saves nothing.
     preview = page.locator("#vorschau-inhalt")
     expect(preview).to_contain_text(
@@ -103,6 +119,7 @@ def test_draft_with_preview_saved_by_keyboard_and_activated(page, live_server, a
     expect(preview).to_contain_text("Ich kläre die Kinderbetreuung am Nachmittag.")
     expect(preview).to_contain_text("Das Jobcenter unterstützt mich mit einem Bewerbungscoaching.")
     expect(preview).to_contain_text("rechtlich nicht verbindlich")
+    expect(preview).to_contain_text(f"Ich nehme an der Maßnahme „{catalogue.title}“ bei {catalogue.traeger_name} teil")
     assert Kooperationsplan.objects.get(pk=draft.pk).lock_version == draft.lock_version
 
     page.get_by_label("Der Plan wurde gemeinsam mit der eLb erarbeitet").check()
@@ -122,6 +139,8 @@ def test_draft_with_preview_saved_by_keyboard_and_activated(page, live_server, a
 
     plan = Kooperationsplan.objects.get(pk=draft.pk)
     assert list(plan.steps.order_by("position").values_list("text", flat=True)) == list(STEPS)
+    assignment = plan.assignments.get()
+    assert (assignment.massnahme_id, assignment.status, assignment.start_date) == (catalogue.pk, "PLANNED", start)
     eb = plan.eigenbemuehungen.get()
     assert (eb.kind, eb.min_count, eb.period, eb.nachweis_form, eb.nachweis_due_day) == (
         "BEWERBUNG",
@@ -137,8 +156,12 @@ def test_draft_with_preview_saved_by_keyboard_and_activated(page, live_server, a
 
     page.get_by_role("button", name="Kooperationsplan aktivieren").click()
     expect(page.get_by_text(f"Überprüfung spätestens am {review_due:%d.%m.%Y}")).to_be_visible()
+    # The case header shows the review date among the next deadlines.
+    expect(page.locator("#next-deadlines")).to_contain_text(f"Überprüfung KP v1: {review_due:%d.%m.%Y}")
     plan.refresh_from_db()
     assert (plan.status, plan.review_due) == ("ACTIVE", review_due)
+    # The measure is offered for its Zuweisungsschreiben without RFB.
+    expect(page.get_by_role("link", name="Zuweisungsschreiben erstellen (ohne RFB)")).to_be_visible()
 
 
 def test_two_browsers_edit_one_plan_and_the_second_save_keeps_its_input(browser, live_server, axe, team, ifk, draft):
@@ -192,12 +215,33 @@ def test_fortschreibung_older_version_read_only_and_diff(page, live_server, axe,
     first_step = page.get_by_role("group", name="Schritt 1", exact=True)
     expect(first_step.get_by_text("Dieser Schritt wird beim Speichern entfernt.")).to_be_visible()
     expect(page.get_by_role("group", name="Schritt 2", exact=True).get_by_text("wird beim Speichern")).to_be_hidden()
+    # R-KP-3 and R-EB-3 are confirmed again at every Fortschreibung.
+    page.get_by_label("Der Plan wurde gemeinsam mit der eLb erarbeitet").check()
+    page.get_by_label("Die Leistungen aus dem Vermittlungsbudget wurden erläutert").check()
+    page.get_by_label("Info-Blatt").fill(timezone.localdate().isoformat())
+    page.get_by_label("Beratungsvermerk (Referenz)").fill("BV-2026-0816")
     page.get_by_role("button", name="Speichern", exact=True).click()
     expect(page.get_by_text("Der Kooperationsplan v2 wurde gespeichert.")).to_be_visible()
 
+    page.get_by_role("button", name="Kooperationsplan aktivieren").click()
+    expect(page.get_by_text("Der Kooperationsplan v2 ist aktiv")).to_be_visible()
+    versions = {version.version_number: version for version in Kooperationsplan.objects.filter(case=case)}
+    assert (versions[1].status, versions[2].status) == ("SUPERSEDED", "ACTIVE")
+
+    # v1 is read-only now.
+    page.goto(editor_url(live_server.url, versions[1]))
+    expect(
+        page.get_by_text("Diese Version (fortgeschrieben (abgelöst)) kann nicht mehr bearbeitet werden.")
+    ).to_be_visible()
+    expect(page.get_by_label("Nächstes Ziel", exact=True)).to_have_count(0)
+    expect(page.get_by_role("button", name="Fortschreibung beginnen")).to_have_count(0)
+
+    page.goto(editor_url(live_server.url, versions[2]))
     page.get_by_role("link", name="Änderungen gegenüber der Vorversion anzeigen").click()
     table = page.locator("#vergleich")
     expect(table).to_contain_text("Ich beginne eine Weiterbildung im Handel.")
-    expect(table.get_by_role("rowheader", name="Nächstes Ziel")).to_be_visible()
+    # Exactly the changed fields: the next goal, the removed first step (the others move up), the term.
+    headers = table.get_by_role("rowheader").all_inner_texts()
+    assert headers == ["Nächstes Ziel", "Schritt 1", "Schritt 2", "Schritt 3"], headers
     expect(table.get_by_role("rowheader", name="Vermittlungsziel (übergeordnetes Ziel)")).to_have_count(0)
     assert_no_axe_violations(axe, page)
