@@ -24,10 +24,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from cases.models import Case, Role, User
@@ -277,17 +277,9 @@ def kp_fehlt(on: date) -> Written:
 
 # --- Scans computed with rules.deadlines ---------------------------------------------------------------
 
-
-def _row(row: dict[str, Any], schedule: dl.Schedule, stage: date, message: str) -> ReminderRow:
-    return ReminderRow(
-        case_id=row["case_id"],
-        assignee_id=row["responsible_id"],
-        team_id=row["team_id"],
-        subject_id=row["pk"],
-        due_on=schedule.due_on,
-        remind_on=stage,
-        message=message,
-    )
+Row = dict[str, Any]
+# A subject's schedule and the dates its reminders may fall on (by default the schedule's reminder dates).
+Stages = tuple[dl.Schedule, Iterable[date]]
 
 
 def _case_values(path: str = "case") -> dict[str, F]:
@@ -299,71 +291,117 @@ def _case_values(path: str = "case") -> dict[str, F]:
     }
 
 
+def _plain(schedule: dl.Schedule) -> Stages:
+    return schedule, schedule.remind_on
+
+
+def _scan(
+    on: date,
+    *,
+    kind: str,
+    model: type,
+    rule_id: str,
+    rows: QuerySet[Any, Row],
+    stages: Callable[[Row], Stages | None],
+    message: Callable[[Row, dl.Schedule, date], str],
+    lookback_days: int | None = None,
+    team_leads: bool = False,
+) -> Written:
+    """One query for the subjects, their current stage by rules.deadlines, one statement per batch to write."""
+
+    def reminder_rows() -> Iterator[ReminderRow]:
+        for row in rows.iterator(chunk_size=BATCH_SIZE):
+            found = stages(row)
+            if found is None:
+                continue
+            schedule, dates = found
+            stage = dl.current_reminder(dates, on=on, lookback_days=lookback_days)
+            if stage is None:
+                continue
+            text = message(row, schedule, stage)[:300]
+            yield ReminderRow(
+                case_id=row["case_id"],
+                assignee_id=row.get("assignee_id", row["responsible_id"]),
+                team_id=row["team_id"],
+                subject_id=row["pk"],
+                due_on=schedule.due_on,
+                remind_on=stage,
+                message=text,
+                tl_message=text if team_leads else None,
+            )
+
+    return _write(kind, model, rule_id, reminder_rows())
+
+
 def d02_paragraph10(on: date) -> Written:
     """D-02 (001 §8.2): re-check the § 10 reason every 6 months, and 90 days before its known end."""
-
-    def rows() -> Iterator[ReminderRow]:
-        exemptions = Exemption.objects.filter(
-            status=ExemptionStatus.ACTIVE, reason=ExemptionReason.PARAGRAPH_10, **OPEN_CASE
-        ).values(
-            "pk", "paragraph10_reason__last_checked_on", "paragraph10_reason__expected_end", "case_id", **_case_values()
-        )
-        for row in exemptions.iterator(chunk_size=BATCH_SIZE):
-            schedule = dl.d02_paragraph10(
-                row["paragraph10_reason__last_checked_on"], row["paragraph10_reason__expected_end"]
-            )
-            stage = dl.current_reminder(schedule.remind_on, on=on)
-            if stage is not None:
-                message = f"Erneute Prüfung des § 10-Grundes spätestens am {_fmt(schedule.due_on)} (D-02)."
-                yield _row(row, schedule, stage, message)
-
-    return _write(ReminderKind.D02_P10_RECHECK, Exemption, "R-EXC-2", rows())
+    rows = Exemption.objects.filter(
+        status=ExemptionStatus.ACTIVE, reason=ExemptionReason.PARAGRAPH_10, **OPEN_CASE
+    ).values(
+        "pk",
+        "case_id",
+        last_checked=F("paragraph10_reason__last_checked_on"),
+        expected_end=F("paragraph10_reason__expected_end"),
+        **_case_values(),
+    )
+    return _scan(
+        on,
+        kind=ReminderKind.D02_P10_RECHECK,
+        model=Exemption,
+        rule_id="R-EXC-2",
+        rows=rows,
+        stages=lambda row: _plain(dl.d02_paragraph10(row["last_checked"], row["expected_end"])),
+        message=lambda row, schedule, stage: (
+            f"Erneute Prüfung des § 10-Grundes spätestens am {_fmt(schedule.due_on)} (D-02)."
+        ),
+    )
 
 
 def d03_profillage(on: date) -> Written:
     """D-03 (001 §8.3): re-check the Profillage I exemption by its re-check date (at most 6 months on)."""
-
-    def rows() -> Iterator[ReminderRow]:
-        exemptions = Exemption.objects.filter(
-            status=ExemptionStatus.ACTIVE, reason=ExemptionReason.PROFILLAGE_I, **OPEN_CASE
-        ).values("pk", "recheck_due", "case_id", **_case_values())
-        for row in exemptions.iterator(chunk_size=BATCH_SIZE):
-            schedule = dl.d03_recheck(row["recheck_due"])
-            stage = dl.current_reminder(schedule.remind_on, on=on)
-            if stage is not None:
-                message = f"Erneute Prüfung der Ausnahme Profillage I spätestens am {_fmt(schedule.due_on)} (D-03)."
-                yield _row(row, schedule, stage, message)
-
-    return _write(ReminderKind.D03_PROFILLAGE_RECHECK, Exemption, "R-EXC-3", rows())
+    rows = Exemption.objects.filter(
+        status=ExemptionStatus.ACTIVE, reason=ExemptionReason.PROFILLAGE_I, **OPEN_CASE
+    ).values("pk", "recheck_due", "case_id", **_case_values())
+    return _scan(
+        on,
+        kind=ReminderKind.D03_PROFILLAGE_RECHECK,
+        model=Exemption,
+        rule_id="R-EXC-3",
+        rows=rows,
+        stages=lambda row: _plain(dl.d03_recheck(row["recheck_due"])),
+        message=lambda row, schedule, stage: (
+            f"Erneute Prüfung der Ausnahme Profillage I spätestens am {_fmt(schedule.due_on)} (D-03)."
+        ),
+    )
 
 
 def d04_einstellungszusage(on: date) -> Written:
     """D-04 (001 §8.1): 7 days before the job start; start + 3 working days "Arbeitsaufnahme bestätigt?"."""
+    rows = Exemption.objects.filter(
+        status=ExemptionStatus.ACTIVE,
+        reason=ExemptionReason.EINSTELLUNGSZUSAGE,
+        einstellungszusage__start_confirmed_on__isnull=True,
+        einstellungszusage__start_date__lte=on + timedelta(days=7),
+        **OPEN_CASE,
+    ).values("pk", "case_id", start=F("einstellungszusage__start_date"), **_case_values())
 
-    def rows() -> Iterator[ReminderRow]:
-        exemptions = Exemption.objects.filter(
-            status=ExemptionStatus.ACTIVE,
-            reason=ExemptionReason.EINSTELLUNGSZUSAGE,
-            einstellungszusage__start_confirmed_on__isnull=True,
-            einstellungszusage__start_date__lte=on + timedelta(days=7),
-            **OPEN_CASE,
-        ).values("pk", "einstellungszusage__start_date", "case_id", **_case_values())
-        for row in exemptions.iterator(chunk_size=BATCH_SIZE):
-            start = row["einstellungszusage__start_date"]
-            schedule = dl.d04_einstellungszusage(start, row["bundesland"])
-            stage = dl.current_reminder(schedule.remind_on, on=on)
-            if stage is None:
-                continue
-            if stage == schedule.escalate_on:
-                message = (
-                    f"Arbeitsaufnahme zum {_fmt(start)} bestätigt? Ohne Bestätigung entfällt die Ausnahme "
-                    f"nach dem {_fmt(stage)} (D-04, R-EXC-1)."
-                )
-            else:
-                message = f"Arbeitsaufnahme laut Einstellungszusage am {_fmt(start)} (D-04)."
-            yield _row(row, schedule, stage, message)
+    def message(row: Row, schedule: dl.Schedule, stage: date) -> str:
+        if stage == schedule.escalate_on:
+            return (
+                f"Arbeitsaufnahme zum {_fmt(row['start'])} bestätigt? Ohne Bestätigung entfällt die Ausnahme "
+                f"nach dem {_fmt(stage)} (D-04, R-EXC-1)."
+            )
+        return f"Arbeitsaufnahme laut Einstellungszusage am {_fmt(row['start'])} (D-04)."
 
-    return _write(ReminderKind.D04_EINSTELLUNG, Exemption, "R-EXC-1", rows())
+    return _scan(
+        on,
+        kind=ReminderKind.D04_EINSTELLUNG,
+        model=Exemption,
+        rule_id="R-EXC-1",
+        rows=rows,
+        stages=lambda row: _plain(dl.d04_einstellungszusage(row["start"], row["bundesland"])),
+        message=message,
+    )
 
 
 OPEN_ASSIGNMENT = (AssignmentStatus.SCHREIBEN_ISSUED, AssignmentStatus.BESCHEID_ISSUED)
@@ -372,52 +410,57 @@ OPEN_ASSIGNMENT = (AssignmentStatus.SCHREIBEN_ISSUED, AssignmentStatus.BESCHEID_
 def d05_rueckmeldung(on: date) -> Written:
     """D-05 (001 §5.1, §6.1): 2 working days before the Vorstellung/Rückmeldung; 2 working days after it
     without the Träger's confirmation, the task "Rückmeldung prüfen"."""
+    rows = MassnahmeZuweisung.objects.filter(
+        status__in=OPEN_ASSIGNMENT, rueckmeldung_due__lte=on + timedelta(days=14), **OPEN_CASE
+    ).values("pk", "rueckmeldung_due", "case_id", **_case_values())
 
-    def rows() -> Iterator[ReminderRow]:
-        assignments = MassnahmeZuweisung.objects.filter(
-            status__in=OPEN_ASSIGNMENT, rueckmeldung_due__lte=on + timedelta(days=14), **OPEN_CASE
-        ).values("pk", "rueckmeldung_due", "case_id", **_case_values())
-        for row in assignments.iterator(chunk_size=BATCH_SIZE):
-            due = row["rueckmeldung_due"]
-            schedule = dl.d05_rueckmeldung(due, row["bundesland"])
-            stage = dl.current_reminder(schedule.remind_on, on=on)
-            if stage is None:
-                continue
-            if stage == schedule.escalate_on:
-                message = f"Keine Rückmeldung des Trägers zur Frist am {_fmt(due)}: bitte Rückmeldung prüfen (D-05)."
-            else:
-                message = f"Vorstellung/Rückmeldung beim Maßnahmeträger bis {_fmt(due)} (D-05)."
-            yield _row(row, schedule, stage, message)
+    def message(row: Row, schedule: dl.Schedule, stage: date) -> str:
+        due = _fmt(row["rueckmeldung_due"])
+        if stage == schedule.escalate_on:
+            return f"Keine Rückmeldung des Trägers zur Frist am {due}: bitte Rückmeldung prüfen (D-05)."
+        return f"Vorstellung/Rückmeldung beim Maßnahmeträger bis {due} (D-05)."
 
-    return _write(ReminderKind.D05_RUECKMELDUNG, MassnahmeZuweisung, "R-MON-1", rows())
+    return _scan(
+        on,
+        kind=ReminderKind.D05_RUECKMELDUNG,
+        model=MassnahmeZuweisung,
+        rule_id="R-MON-1",
+        rows=rows,
+        stages=lambda row: _plain(dl.d05_rueckmeldung(row["rueckmeldung_due"], row["bundesland"])),
+        message=message,
+    )
 
 
 def d06_massnahme(on: date) -> Written:
     """D-06 (PRACTICE): start + 1 working day "Teilnahme bestätigt?" while the start is not confirmed;
     end − 14 days "nächsten Schritt planen" while the measure runs."""
+    rows = MassnahmeZuweisung.objects.filter(
+        status__in=(*OPEN_ASSIGNMENT, AssignmentStatus.REPORTED, AssignmentStatus.STARTED),
+        start_date__lt=on,
+        **OPEN_CASE,
+    ).values("pk", "status", "start_date", "end_date", "case_id", **_case_values())
 
-    def rows() -> Iterator[ReminderRow]:
-        assignments = MassnahmeZuweisung.objects.filter(
-            status__in=(*OPEN_ASSIGNMENT, AssignmentStatus.REPORTED, AssignmentStatus.STARTED),
-            start_date__lt=on,
-            **OPEN_CASE,
-        ).values("pk", "status", "start_date", "end_date", "case_id", **_case_values())
-        for row in assignments.iterator(chunk_size=BATCH_SIZE):
-            schedule = dl.d06_massnahme(row["start_date"], row["end_date"], row["bundesland"])
-            start_check, end_check = schedule.remind_on
-            started = row["status"] == AssignmentStatus.STARTED
-            stage = dl.current_reminder((end_check,) if started else (start_check,), on=on)
-            if stage is None:
-                continue
-            if started:
-                message = (
-                    f"Die Maßnahme endet am {_fmt(row['end_date'])}: nächsten Schritt bzw. KP-Anpassung planen (D-06)."
-                )
-            else:
-                message = f"Die Maßnahme hat am {_fmt(row['start_date'])} begonnen: Teilnahme bestätigt? (D-06)"
-            yield _row(row, schedule, stage, message)
+    def stages(row: Row) -> Stages:
+        schedule = dl.d06_massnahme(row["start_date"], row["end_date"], row["bundesland"])
+        start_check, end_check = schedule.remind_on
+        return schedule, (end_check,) if row["status"] == AssignmentStatus.STARTED else (start_check,)
 
-    return _write(ReminderKind.D06_MASSNAHME, MassnahmeZuweisung, "R-MON-1", rows())
+    def message(row: Row, schedule: dl.Schedule, stage: date) -> str:
+        if row["status"] == AssignmentStatus.STARTED:
+            return (
+                f"Die Maßnahme endet am {_fmt(row['end_date'])}: nächsten Schritt bzw. Anpassung des KP planen (D-06)."
+            )
+        return f"Die Maßnahme hat am {_fmt(row['start_date'])} begonnen: Teilnahme bestätigt? (D-06)"
+
+    return _scan(
+        on,
+        kind=ReminderKind.D06_MASSNAHME,
+        model=MassnahmeZuweisung,
+        rule_id="R-MON-1",
+        rows=rows,
+        stages=stages,
+        message=message,
+    )
 
 
 def d07_nachweis(on: date) -> Written:
@@ -425,134 +468,134 @@ def d07_nachweis(on: date) -> Written:
 
     The breach itself is recorded by the IFK: the evidence may have arrived by post or in the talk.
     """
+    rows = EigenbemuehungNachweis.objects.filter(
+        received_on__isnull=True,
+        due_on__lte=on,
+        eigenbemuehung__plan__status__in=(KPStatus.ACTIVE, KPStatus.UNDER_REVIEW, KPStatus.DISPUTED),
+        eigenbemuehung__plan__case__closed_on__isnull=True,
+    ).values("pk", "due_on", case_id=F("eigenbemuehung__plan__case_id"), **_case_values("eigenbemuehung__plan__case"))
 
-    def rows() -> Iterator[ReminderRow]:
-        nachweise = EigenbemuehungNachweis.objects.filter(
-            received_on__isnull=True,
-            due_on__lte=on,
-            eigenbemuehung__plan__status__in=(KPStatus.ACTIVE, KPStatus.UNDER_REVIEW, KPStatus.DISPUTED),
-            eigenbemuehung__plan__case__closed_on__isnull=True,
-        ).values(
-            "pk", "due_on", case_id=F("eigenbemuehung__plan__case_id"), **_case_values("eigenbemuehung__plan__case")
-        )
-        for row in nachweise.iterator(chunk_size=BATCH_SIZE):
-            schedule = dl.d07_nachweis(row["due_on"])
-            grace_over = schedule.escalate_on
-            stage = dl.current_reminder((*schedule.remind_on, grace_over), on=on)
-            if stage is None:
-                continue
-            if stage == grace_over:
-                message = (
-                    f"Der Nachweis der Eigenbemühungen (fällig am {_fmt(row['due_on'])}) fehlt noch: bitte einen "
-                    "Pflichtverstoß prüfen (R-EB-4). Die Entscheidung treffen Sie."
-                )
-            else:
-                message = f"Nachweis der Eigenbemühungen fällig am {_fmt(row['due_on'])} (D-07)."
-            yield _row(row, schedule, stage, message)
+    def stages(row: Row) -> Stages:
+        schedule = dl.d07_nachweis(row["due_on"])
+        return schedule, (*schedule.remind_on, cast(date, schedule.escalate_on))
 
-    return _write(ReminderKind.D07_NACHWEIS, EigenbemuehungNachweis, "R-EB-4", rows())
+    def message(row: Row, schedule: dl.Schedule, stage: date) -> str:
+        if stage == schedule.escalate_on:
+            return (
+                f"Der Nachweis der Eigenbemühungen (fällig am {_fmt(row['due_on'])}) fehlt noch: bitte einen "
+                "Pflichtverstoß prüfen (R-EB-4). Die Entscheidung treffen Sie."
+            )
+        return f"Nachweis der Eigenbemühungen fällig am {_fmt(row['due_on'])} (D-07)."
+
+    return _scan(
+        on,
+        kind=ReminderKind.D07_NACHWEIS,
+        model=EigenbemuehungNachweis,
+        rule_id="R-EB-4",
+        rows=rows,
+        stages=stages,
+        message=message,
+    )
 
 
 def d08_intervention(on: date) -> Written:
     """D-08 (001 §6.1): 2 working days after the Beraterische Intervention its outcome must be documented."""
     latest_bi = Appointment.objects.filter(escalation=OuterRef("pk"), kind="BI").order_by("-starts_at")
-
-    def rows() -> Iterator[ReminderRow]:
-        escalations = (
-            Escalation.objects.filter(status=EscalationStatus.INTERVENTION_INVITED, **OPEN_CASE)
-            .annotate(appointment_at=Subquery(latest_bi.values("starts_at")[:1]))
-            .filter(appointment_at__isnull=False)
-            .values("pk", "appointment_at", "case_id", **_case_values())
-        )
-        for row in escalations.iterator(chunk_size=BATCH_SIZE):
-            schedule = dl.d08_intervention_outcome(_local_day(row["appointment_at"]), row["bundesland"])
-            stage = dl.current_reminder(schedule.remind_on, on=on)
-            if stage is not None:
-                message = f"Ergebnis der beraterischen Intervention bis {_fmt(schedule.due_on)} dokumentieren (D-08)."
-                yield _row(row, schedule, stage, message)
-
-    return _write(ReminderKind.D08_BI_ERGEBNIS, Escalation, "R-ESC-1", rows())
+    rows = (
+        Escalation.objects.filter(status=EscalationStatus.INTERVENTION_INVITED, **OPEN_CASE)
+        .annotate(appointment_at=Subquery(latest_bi.values("starts_at")[:1]))
+        .filter(appointment_at__isnull=False)
+        .values("pk", "appointment_at", "case_id", **_case_values())
+    )
+    return _scan(
+        on,
+        kind=ReminderKind.D08_BI_ERGEBNIS,
+        model=Escalation,
+        rule_id="R-ESC-1",
+        rows=rows,
+        stages=lambda row: _plain(dl.d08_intervention_outcome(_local_day(row["appointment_at"]), row["bundesland"])),
+        message=lambda row, schedule, stage: (
+            f"Ergebnis der beraterischen Intervention bis {_fmt(schedule.due_on)} dokumentieren (D-08)."
+        ),
+    )
 
 
 def d09_mitwirkung(on: date) -> Written:
     """D-09 (001 §6.1, §7): deadline + 3 working days "complied?"; the Anhörung is proposed (R-ESC-3), never
     issued: the IFK checks whether the duty was met and decides."""
-
-    def rows() -> Iterator[ReminderRow]:
-        escalations = Escalation.objects.filter(
-            status=EscalationStatus.AUFFORDERUNG_ISSUED, compliance_deadline__lt=on, **OPEN_CASE
-        ).values("pk", "compliance_deadline", "case_id", **_case_values())
-        for row in escalations.iterator(chunk_size=BATCH_SIZE):
-            deadline = row["compliance_deadline"]
-            schedule = dl.d09_compliance(deadline, row["bundesland"])
-            stage = dl.current_reminder(schedule.remind_on, on=on)
-            if stage is not None:
-                message = (
-                    f"Die Mitwirkungsfrist ist am {_fmt(deadline)} abgelaufen: Erfüllung prüfen und gegebenenfalls "
-                    "die Anhörung vorbereiten (D-09, R-ESC-3). Die Anhörung wird nicht automatisch erstellt."
-                )
-                yield _row(row, schedule, stage, message)
-
-    return _write(ReminderKind.D09_MITWIRKUNG, Escalation, "R-ESC-3", rows())
+    rows = Escalation.objects.filter(
+        status=EscalationStatus.AUFFORDERUNG_ISSUED, compliance_deadline__lt=on, **OPEN_CASE
+    ).values("pk", "compliance_deadline", "case_id", **_case_values())
+    return _scan(
+        on,
+        kind=ReminderKind.D09_MITWIRKUNG,
+        model=Escalation,
+        rule_id="R-ESC-3",
+        rows=rows,
+        stages=lambda row: _plain(dl.d09_compliance(row["compliance_deadline"], row["bundesland"])),
+        message=lambda row, schedule, stage: (
+            f"Die Mitwirkungsfrist ist am {_fmt(schedule.due_on)} abgelaufen: Erfüllung prüfen und gegebenenfalls "
+            "die Anhörung vorbereiten (D-09, R-ESC-3). Die Anhörung wird nicht automatisch erstellt."
+        ),
+    )
 
 
 def d10_anhoerung(on: date) -> Written:
     """D-10 (L-25, P7): when the Äußerungsfrist ends, the decision task."""
-
-    def rows() -> Iterator[ReminderRow]:
-        escalations = Escalation.objects.filter(
-            status=EscalationStatus.ANHOERUNG, anhoerung_deadline__lte=on, **OPEN_CASE
-        ).values("pk", "anhoerung_deadline", "case_id", **_case_values())
-        for row in escalations.iterator(chunk_size=BATCH_SIZE):
-            schedule = dl.d10_decision_task(row["anhoerung_deadline"])
-            stage = dl.current_reminder(schedule.remind_on, on=on)
-            if stage is not None:
-                message = (
-                    f"Die Äußerungsfrist der Anhörung endet am {_fmt(schedule.due_on)}; danach ist über die "
-                    "Leistungsminderung zu entscheiden (D-10)."
-                )
-                yield _row(row, schedule, stage, message)
-
-    return _write(ReminderKind.D10_ANHOERUNG, Escalation, "R-ESC-6", rows())
+    rows = Escalation.objects.filter(status=EscalationStatus.ANHOERUNG, anhoerung_deadline__lte=on, **OPEN_CASE).values(
+        "pk", "anhoerung_deadline", "case_id", **_case_values()
+    )
+    return _scan(
+        on,
+        kind=ReminderKind.D10_ANHOERUNG,
+        model=Escalation,
+        rule_id="R-ESC-6",
+        rows=rows,
+        stages=lambda row: _plain(dl.d10_decision_task(row["anhoerung_deadline"])),
+        message=lambda row, schedule, stage: (
+            f"Die Äußerungsfrist der Anhörung endet am {_fmt(schedule.due_on)}; danach ist über die "
+            "Leistungsminderung zu entscheiden (D-10)."
+        ),
+    )
 
 
 def d11_feststellung(on: date) -> Written:
     """D-11 (L-15): 4 and 5 months after the breach; a Minderung is barred 6 months after it."""
-
-    def rows() -> Iterator[ReminderRow]:
-        # Four calendar months are at least 120 days.
-        escalations = Escalation.objects.filter(
-            status__in=MINDERUNG_POSSIBLE, breach_date__lte=on - timedelta(days=120), **OPEN_CASE
-        ).values("pk", "breach_date", "case_id", **_case_values())
-        for row in escalations.iterator(chunk_size=BATCH_SIZE):
-            schedule = dl.d11_feststellung(row["breach_date"])
-            stage = dl.current_reminder(schedule.remind_on, on=on)
-            if stage is not None:
-                message = (
-                    f"Eine Leistungsminderung kann nur bis {_fmt(schedule.due_on)} festgestellt werden "
-                    "(6 Monate nach dem Pflichtverstoß, D-11)."
-                )
-                yield _row(row, schedule, stage, message)
-
-    return _write(ReminderKind.D11_FESTSTELLUNG, Escalation, "R-ESC-3", rows())
+    # Four calendar months are at least 120 days.
+    rows = Escalation.objects.filter(
+        status__in=MINDERUNG_POSSIBLE, breach_date__lte=on - timedelta(days=120), **OPEN_CASE
+    ).values("pk", "breach_date", "case_id", **_case_values())
+    return _scan(
+        on,
+        kind=ReminderKind.D11_FESTSTELLUNG,
+        model=Escalation,
+        rule_id="R-ESC-3",
+        rows=rows,
+        stages=lambda row: _plain(dl.d11_feststellung(row["breach_date"])),
+        message=lambda row, schedule, stage: (
+            f"Eine Leistungsminderung kann nur bis {_fmt(schedule.due_on)} festgestellt werden "
+            "(6 Monate nach dem Pflichtverstoß, D-11)."
+        ),
+    )
 
 
 def d12_schlichtung(on: date) -> Written:
     """D-12 (L-07, R-SCH-2): status reminders on day 14, 21 and 27 of a running Schlichtung."""
-
-    def rows() -> Iterator[ReminderRow]:
-        schlichtungen = Schlichtung.objects.filter(
-            outcome=SchlichtungOutcome.RUNNING, started_on__lte=on - timedelta(days=14), **OPEN_CASE
-        ).values("pk", "started_on", "case_id", **_case_values())
-        for row in schlichtungen.iterator(chunk_size=BATCH_SIZE):
-            schedule = dl.d12_schlichtung(row["started_on"])
-            stage = dl.current_reminder(schedule.remind_on, on=on)
-            if stage is not None:
-                day = (stage - row["started_on"]).days
-                message = f"Die Schlichtung endet spätestens am {_fmt(schedule.due_on)} (Tag {day} von 28, D-12)."
-                yield _row(row, schedule, stage, message)
-
-    return _write(ReminderKind.D12_SCHLICHTUNG, Schlichtung, "R-SCH-2", rows())
+    rows = Schlichtung.objects.filter(
+        outcome=SchlichtungOutcome.RUNNING, started_on__lte=on - timedelta(days=14), **OPEN_CASE
+    ).values("pk", "started_on", "case_id", **_case_values())
+    return _scan(
+        on,
+        kind=ReminderKind.D12_SCHLICHTUNG,
+        model=Schlichtung,
+        rule_id="R-SCH-2",
+        rows=rows,
+        stages=lambda row: _plain(dl.d12_schlichtung(row["started_on"])),
+        message=lambda row, schedule, stage: (
+            f"Die Schlichtung endet spätestens am {_fmt(schedule.due_on)} "
+            f"(Tag {(stage - row['started_on']).days} von 28, D-12)."
+        ),
+    )
 
 
 LETTER_LABELS = dict(LetterKind.choices)
@@ -560,115 +603,109 @@ LETTER_LABELS = dict(LetterKind.choices)
 
 def d13_widerspruch(on: date) -> Written:
     """D-13 (L-28): informational, on the last day of the Widerspruchsfrist of an issued Verwaltungsakt."""
-
-    def rows() -> Iterator[ReminderRow]:
-        # Bekanntgabe (3 days) + 1 month lies between 31 and 35 days after the letter date.
-        letters = (
-            Letter.objects.filter(
-                is_va=True,
-                letter_date__gte=on - timedelta(days=35 + INFORMATIONAL_LOOKBACK_DAYS),
-                letter_date__lte=on - timedelta(days=31),
-                **OPEN_CASE,
-            )
-            .exclude(status__in=(LetterStatus.CANCELLED, LetterStatus.AWAITING_RELEASE))
-            .values("pk", "kind", "letter_date", "case_id", **_case_values())
+    # Bekanntgabe (3 days) + 1 month lies between 31 and 35 days after the letter date.
+    rows = (
+        Letter.objects.filter(
+            is_va=True,
+            letter_date__gte=on - timedelta(days=35 + INFORMATIONAL_LOOKBACK_DAYS),
+            letter_date__lte=on - timedelta(days=31),
+            **OPEN_CASE,
         )
-        for row in letters.iterator(chunk_size=BATCH_SIZE):
-            schedule = dl.d13_widerspruch(row["letter_date"])
-            stage = dl.current_reminder(schedule.remind_on, on=on, lookback_days=INFORMATIONAL_LOOKBACK_DAYS)
-            if stage is not None:
-                label = LETTER_LABELS.get(row["kind"], row["kind"])
-                message = (
-                    f"Zur Information: Die Widerspruchsfrist gegen „{label}“ vom {_fmt(row['letter_date'])} "
-                    f"endet am {_fmt(schedule.due_on)} (D-13)."
-                )
-                yield _row(row, schedule, stage, message[:300])
-
-    return _write(ReminderKind.D13_WIDERSPRUCH, Letter, "R-LET-2", rows())
+        .exclude(status__in=(LetterStatus.CANCELLED, LetterStatus.AWAITING_RELEASE))
+        .values("pk", "kind", "letter_date", "case_id", **_case_values())
+    )
+    return _scan(
+        on,
+        kind=ReminderKind.D13_WIDERSPRUCH,
+        model=Letter,
+        rule_id="R-LET-2",
+        rows=rows,
+        stages=lambda row: _plain(dl.d13_widerspruch(row["letter_date"])),
+        message=lambda row, schedule, stage: (
+            f"Zur Information: Die Widerspruchsfrist gegen „{LETTER_LABELS.get(row['kind'], row['kind'])}“ vom "
+            f"{_fmt(row['letter_date'])} endet am {_fmt(schedule.due_on)} (D-13)."
+        ),
+        lookback_days=INFORMATIONAL_LOOKBACK_DAYS,
+    )
 
 
 def d14_u25(on: date) -> Written:
     """D-14 (L-13): an eLb under 25 gets a Beratungsangebot within 4 weeks of the festgestellte Minderung."""
+    rows = Escalation.objects.filter(
+        status=EscalationStatus.MINDERUNG_FESTGESTELLT, closed_at__gte=_start_of(on - timedelta(days=60)), **OPEN_CASE
+    ).values("pk", "closed_at", "case_id", birth_date=F("case__elb__birth_date"), **_case_values())
 
-    def rows() -> Iterator[ReminderRow]:
-        escalations = Escalation.objects.filter(
-            status=EscalationStatus.MINDERUNG_FESTGESTELLT,
-            closed_at__gte=_start_of(on - timedelta(days=60)),
-            **OPEN_CASE,
-        ).values("pk", "closed_at", "case__elb__birth_date", "case_id", **_case_values())
-        for row in escalations.iterator(chunk_size=BATCH_SIZE):
-            festgestellt = _local_day(row["closed_at"])
-            if add_months(row["case__elb__birth_date"], 12 * U25_AGE) <= festgestellt:
-                continue
-            schedule = dl.d14_u25(festgestellt)
-            stage = dl.current_reminder(schedule.remind_on, on=on)
-            if stage is not None:
-                message = f"Beratungsangebot für die eLb unter 25 bis {_fmt(schedule.due_on)} unterbreiten (D-14)."
-                yield _row(row, schedule, stage, message)
+    def stages(row: Row) -> Stages | None:
+        festgestellt = _local_day(row["closed_at"])
+        if add_months(row["birth_date"], 12 * U25_AGE) <= festgestellt:
+            return None
+        return _plain(dl.d14_u25(festgestellt))
 
-    return _write(ReminderKind.D14_U25, Escalation, "R-SAN-1", rows())
+    return _scan(
+        on,
+        kind=ReminderKind.D14_U25,
+        model=Escalation,
+        rule_id="R-SAN-1",
+        rows=rows,
+        stages=stages,
+        message=lambda row, schedule, stage: (
+            f"Beratungsangebot für die eLb unter 25 bis {_fmt(schedule.due_on)} unterbreiten (D-14)."
+        ),
+    )
 
 
 def d16_tl_approval(on: date) -> Written:
-    """D-16 (001 §6.2, PRACTICE): the team lead's approval of a Schlichtung, on working day 3 and 5."""
-    leads: dict[int, int] = {}
-    for user_id, team_id in (
-        User.objects.filter(role=Role.TEAMLEITUNG, is_active=True).order_by("pk").values_list("pk", "team_id")
-    ):
-        leads.setdefault(team_id, user_id)
-
-    def rows() -> Iterator[ReminderRow]:
-        approvals = TeamLeadApproval.objects.filter(
+    """D-16 (001 §6.2, PRACTICE): the team lead's approval of a Schlichtung, on working day 3 and 5. The
+    reminder is the team's first team lead's; every team lead of the team is notified."""
+    first_lead = (
+        User.objects.filter(role=Role.TEAMLEITUNG, is_active=True, team_id=OuterRef("case__team_id"))
+        .order_by("pk")
+        .values("pk")[:1]
+    )
+    rows = (
+        TeamLeadApproval.objects.filter(
             kind=TeamLeadApproval.Kind.SCHLICHTUNG_NACH_SCHEITERN, status=TeamLeadApproval.Status.OPEN, **OPEN_CASE
-        ).values("pk", "requested_at", "case_id", **_case_values())
-        for row in approvals.iterator(chunk_size=BATCH_SIZE):
-            lead = leads.get(row["team_id"])
-            if lead is None:
-                continue
-            requested = _local_day(row["requested_at"])
-            schedule = dl.d16_tl_approval(requested, row["bundesland"])
-            stage = dl.current_reminder(schedule.remind_on, on=on)
-            if stage is None:
-                continue
-            message = (
-                f"Die Zustimmung zur Schlichtung nach gescheitertem KP ist seit dem {_fmt(requested)} offen: "
-                f"bitte bis {_fmt(schedule.due_on)} entscheiden (D-16, R-ABB-6)."
-            )
-            yield ReminderRow(
-                case_id=row["case_id"],
-                assignee_id=lead,
-                team_id=row["team_id"],
-                subject_id=row["pk"],
-                due_on=schedule.due_on,
-                remind_on=stage,
-                message=message,
-                tl_message=message,
-            )
-
-    return _write(ReminderKind.D16_TL_SCHLICHTUNG, TeamLeadApproval, "R-ABB-6", rows())
+        )
+        .annotate(assignee_id=Subquery(first_lead))
+        .filter(assignee_id__isnull=False)
+        .values("pk", "requested_at", "assignee_id", "case_id", **_case_values())
+    )
+    return _scan(
+        on,
+        kind=ReminderKind.D16_TL_SCHLICHTUNG,
+        model=TeamLeadApproval,
+        rule_id="R-ABB-6",
+        rows=rows,
+        stages=lambda row: _plain(dl.d16_tl_approval(_local_day(row["requested_at"]), row["bundesland"])),
+        message=lambda row, schedule, stage: (
+            "Die Zustimmung zur Schlichtung nach gescheitertem KP ist seit dem "
+            f"{_fmt(_local_day(row['requested_at']))} offen: bitte bis {_fmt(schedule.due_on)} entscheiden "
+            "(D-16, R-ABB-6)."
+        ),
+        team_leads=True,
+    )
 
 
 def d17_return_check(on: date) -> Written:
     """D-17 (001 §6.3, R-RET-1): with the first D-01 reminder of a case in COOP_WITH_RFB: "Rückkehr ohne RFB?"."""
-
-    def rows() -> Iterator[ReminderRow]:
-        plans = Kooperationsplan.objects.filter(
-            status__in=(KPStatus.ACTIVE, KPStatus.UNDER_REVIEW),
-            case__cooperation_mode="COOP_WITH_RFB",
-            review_due__lte=on + timedelta(days=max(dl.D01_LEAD_DAYS)),
-            **OPEN_CASE,
-        ).values("pk", "review_due", "case_id", **_case_values())
-        for row in plans.iterator(chunk_size=BATCH_SIZE):
-            schedule = dl.d17_return_check(row["review_due"])
-            stage = dl.current_reminder(schedule.remind_on, on=on)
-            if stage is not None:
-                message = (
-                    f"Bei der Überprüfung bis {_fmt(schedule.due_on)}: Rückkehr zur Zusammenarbeit ohne "
-                    "Rechtsfolgenbelehrung prüfen (D-17, R-RET-1)."
-                )
-                yield _row(row, schedule, stage, message)
-
-    return _write(ReminderKind.D17_RUECKKEHR, Kooperationsplan, "R-RET-1", rows())
+    rows = Kooperationsplan.objects.filter(
+        status__in=(KPStatus.ACTIVE, KPStatus.UNDER_REVIEW),
+        case__cooperation_mode="COOP_WITH_RFB",
+        review_due__lte=on + timedelta(days=max(dl.D01_LEAD_DAYS)),
+        **OPEN_CASE,
+    ).values("pk", "review_due", "case_id", **_case_values())
+    return _scan(
+        on,
+        kind=ReminderKind.D17_RUECKKEHR,
+        model=Kooperationsplan,
+        rule_id="R-RET-1",
+        rows=rows,
+        stages=lambda row: _plain(dl.d17_return_check(row["review_due"])),
+        message=lambda row, schedule, stage: (
+            f"Bei der Überprüfung bis {_fmt(schedule.due_on)}: Rückkehr zur Zusammenarbeit ohne "
+            "Rechtsfolgenbelehrung prüfen (D-17, R-RET-1)."
+        ),
+    )
 
 
 def d18_cutovers(on: date) -> int:

@@ -1,0 +1,173 @@
+"""The nightly job end to end: the REAL beat entry of config/celery.py, a REAL `celery beat` and a REAL
+`celery -A config worker`, Redis db 6 and a queue of this test's own, on the test database.
+
+Beat starts with a schedule file in which "nightly-scans" last ran yesterday before 01:30 Berlin time, so
+the entry is due at once and beat sends it as it would at 01:30. The worker fixes the day, chains the 21
+scans, and writes the reminders; the digest task then sends the e-mail (console backend: into the log).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from datetime import time as clock_time
+from pathlib import Path
+
+import pytest
+from celery.beat import PersistentScheduler
+from django.db import connection
+from django.utils import timezone
+
+from config.celery import app
+from kooperationsplan.models import Notification, NotificationDigest, Reminder, ReminderKind
+from kooperationsplan.tasks import notification_digest
+from rules.dates import add_months
+from tests.factories import CaseFactory, KooperationsplanFactory, PotenzialanalyseFactory
+
+pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("celery-nightly")]
+
+ROOT = Path(__file__).resolve().parents[2]
+CELERY = str(Path(sys.executable).with_name("celery"))
+BROKER = "redis://127.0.0.1:6379/6"
+QUEUE = f"kp-nightly-test-{os.getpid()}"
+
+
+def wait_for(condition: Callable[[], bool], *, timeout: float, what: str, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"Zeitüberschreitung: {what}\n{log.read_text(errors='replace')[-4000:]}")
+
+
+def environment() -> dict[str, str]:
+    db = connection.settings_dict
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.test_settings",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CELERY_BROKER_URL": BROKER,
+        "CELERY_TASK_DEFAULT_QUEUE": QUEUE,
+    }
+
+
+@contextmanager
+def process(arguments: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    started = subprocess.Popen(  # noqa: S603 - fixed arguments
+        [CELERY, "-A", "config", *arguments],
+        cwd=ROOT,
+        env=environment(),
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        yield started
+    finally:
+        if started.poll() is None:
+            os.killpg(started.pid, signal.SIGTERM)
+            try:
+                started.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(started.pid, signal.SIGKILL)
+                started.wait(timeout=5)
+
+
+@contextmanager
+def real_broker() -> Iterator[None]:
+    """This test process sends to the real broker too (the suite runs tasks eagerly otherwise)."""
+    keys = {"CELERY_BROKER_URL": BROKER, "CELERY_TASK_ALWAYS_EAGER": False, "CELERY_TASK_DEFAULT_QUEUE": QUEUE}
+    saved = {key: app.conf[key] for key in keys}
+
+    def reset() -> None:
+        if app._pool is not None:
+            app._pool.force_close_all()
+        app._pool = None
+        app.__dict__.pop("amqp", None)
+
+    app.conf.update(keys)
+    reset()
+    try:
+        yield
+    finally:
+        app.conf.update(saved)
+        reset()
+
+
+def schedule_due_now(path: Path) -> None:
+    """A beat schedule file in which the real "nightly-scans" entry last ran yesterday at 01:29 Berlin."""
+    scheduler = PersistentScheduler(app=app, schedule_filename=str(path), lazy=True)
+    scheduler.setup_schedule()
+    yesterday = timezone.localdate() - timedelta(days=1)
+    scheduler.schedule["nightly-scans"].last_run_at = timezone.make_aware(
+        datetime.combine(yesterday, clock_time(1, 29))
+    )
+    scheduler.close()
+
+
+def test_beat_sends_the_nightly_entry_and_a_worker_runs_every_scan(tmp_path):
+    entry = app.conf.beat_schedule["nightly-scans"]
+    assert entry["task"] == "kooperationsplan.tasks.nightly_scans"
+    case = CaseFactory(cooperation_mode="COOP_NO_RFB")
+    PotenzialanalyseFactory(case=case, complete=True)
+    due = timezone.localdate() + timedelta(days=14)
+    KooperationsplanFactory(case=case, active=True, valid_from=add_months(due, -6), valid_to=due, review_due=due)
+    schedule = tmp_path / "beat-schedule"
+    log = tmp_path / "celery.log"
+    with real_broker():
+        schedule_due_now(schedule)
+        worker_args = [
+            "worker",
+            "--pool=solo",
+            "-Q",
+            QUEUE,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"{QUEUE}@%h",
+            "-l",
+            "info",
+        ]
+        beat_args = ["beat", "-s", str(schedule), "--pidfile", str(tmp_path / "beat.pid"), "-l", "info"]
+        with process(worker_args, log), process(beat_args, log):
+            wait_for(
+                lambda: "Sending due task nightly-scans" in log.read_text(errors="replace"),
+                timeout=25,
+                what="beat sendet nightly-scans",
+                log=log,
+            )
+            wait_for(
+                lambda: Reminder.objects.filter(kind=ReminderKind.D01_REVIEW, case=case).exists(),
+                timeout=25,
+                what="Erinnerung D-01 durch den Worker",
+                log=log,
+            )
+            wait_for(
+                lambda: log.read_text(errors="replace").count("kooperationsplan.tasks.nightly_scan[") >= 21 * 2,
+                timeout=25,
+                what="alle 21 Prüfungen empfangen und erledigt",
+                log=log,
+            )
+            notification_digest.apply_async()
+            wait_for(
+                lambda: NotificationDigest.objects.filter(user=case.responsible).exists(),
+                timeout=25,
+                what="E-Mail-Zusammenfassung",
+                log=log,
+            )
+    text = log.read_text(errors="replace")
+    assert "Traceback" not in text
+    reminder = Reminder.objects.get(kind=ReminderKind.D01_REVIEW)
+    assert (reminder.due_on, reminder.remind_on) == (due, due - timedelta(days=28))
+    assert Notification.objects.get().emailed_at is not None
+    assert f"To: {case.responsible.email}" in text
+    assert case.elb.kundennummer in text
+    assert case.elb.last_name not in text
