@@ -13,7 +13,15 @@ from cases.models import AccessLog, Case, Potenzialanalyse
 from kooperationsplan.models import Escalation, TeamLeadApproval
 from letters.models import Letter
 from tests.conftest import client_for
-from tests.factories import CaseFactory, ElbFactory, LetterFactory, TimelineEventFactory
+from tests.factories import (
+    AppointmentFactory,
+    CaseFactory,
+    ElbFactory,
+    EscalationFactory,
+    LetterFactory,
+    MassnahmeZuweisungFactory,
+    TimelineEventFactory,
+)
 from tests.kooperationsplan.workflow_helpers import BERLIN, active_plan, new_case
 
 pytestmark = pytest.mark.django_db
@@ -61,9 +69,13 @@ def test_case_pages_run_a_fixed_number_of_queries(ifk_nord, tab, clock):
         return len(ctx.captured_queries)
 
     few = count()
-    for _ in range(12):
+    plan = case.plans.get()
+    for index in range(6):
         TimelineEventFactory(case=case)
         LetterFactory(case=case)
+        MassnahmeZuweisungFactory(plan=plan)
+        AppointmentFactory(case=case, starts_at=datetime(2026, 2, 20 + index, 9, tzinfo=BERLIN))
+        EscalationFactory(case=case, plan=plan)
     assert count() == few
 
 
