@@ -263,7 +263,10 @@ def _run_for(user: User, run_id: int, *, lock: bool = False) -> LetterRun:
 
 
 class MassRunForm(forms.Form):
-    first_date = forms.DateField(label="Datum des ersten Termins", widget=forms.DateInput(attrs={"type": "date"}))
+    # type=date needs the ISO format for its value (the German display format would be dropped).
+    first_date = forms.DateField(
+        label="Datum des ersten Termins", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
     first_time = forms.TimeField(label="Uhrzeit des ersten Termins", widget=forms.TimeInput(attrs={"type": "time"}))
     slot_minutes = forms.IntegerField(label="Dauer eines Termins (Minuten)", min_value=10, max_value=120, initial=30)
     per_day = forms.IntegerField(label="Termine pro Tag", min_value=1, max_value=20, initial=8)
