@@ -14,8 +14,10 @@ from django.test.utils import CaptureQueriesContext
 
 from cases.models import AccessLog, Case, TimelineEvent
 from cases.services import CaseActionRefused, case_reassign
+from kooperationsplan import measures, schlichtung
 from kooperationsplan.models import Notification, TeamLeadApproval
 from kooperationsplan.teamdesk import overdue_reviews, request_act, review_act
+from kooperationsplan.workflow import WorkflowRefused
 from letters.models import Letter
 from rules.teamdesk import TLAction
 from tests.conftest import client_for
@@ -29,6 +31,8 @@ from tests.factories import (
     UserFactory,
 )
 from tests.kooperationsplan.query_counts import view_queries
+from tests.kooperationsplan.test_scenarios import aborted_measure
+from tests.kooperationsplan.workflow_helpers import new_case
 
 pytestmark = pytest.mark.django_db
 
@@ -470,3 +474,51 @@ def test_R_LET_1_a_team_lead_cannot_release_a_letter_of_their_own(ifk_nord, tl_n
     assert "andere Person" in response.content.decode()
     assert Letter.objects.get(pk=letter.pk).status == "AWAITING_RELEASE"
     assert not Notification.objects.exists()
+
+
+def test_R_ABB_6_a_returned_schlichtung_request_is_put_forward_again_and_approved_through_the_services(clock, tl_nord):
+    """The whole path with the real services: failed KP → request → returned → new request → approved → start."""
+    clock.move_to(datetime(2026, 3, 2, 9, tzinfo=BERLIN))
+    case = new_case(ifk=UserFactory(team=tl_nord.team))
+    _, assignment, _ = aborted_measure(case, clock)
+    measures.clarification_outcome(
+        assignment_id=assignment.pk,
+        actor=case.responsible,
+        talk_attended=False,
+        wichtiger_grund=False,
+        reentry_possible=False,
+        new_kp_possible=False,
+    )
+    first = schlichtung.schlichtung_request_approval(
+        case_id=case.pk, actor=case.responsible, note="Die eLb wünscht es."
+    )
+    client = client_for(tl_nord)
+    assert f"/team/vorlage/{first.pk}/" in client.get("/team/").content.decode()
+    returned = client.post(
+        f"/team/vorlage/{first.pk}/zurueckgeben/",
+        {"zurueckgeben-comment": "Bitte halten Sie zuerst die strittigen Punkte fest."},
+    )
+    assert returned.status_code == 302
+
+    def start():
+        return schlichtung.schlichtung_start(
+            case_id=case.pk,
+            actor=case.responsible,
+            requested_by="IFK",
+            disagreement="Keine Einigung über die Maßnahme",
+            schlichter_name="Frau Neutral",
+        )
+
+    with pytest.raises(WorkflowRefused) as refused:
+        start()
+    assert "schlichtung.tl_approval_required" in refused.value.decision.codes
+    second = schlichtung.schlichtung_request_approval(
+        case_id=case.pk, actor=case.responsible, note="Strittig ist die Zahl der Bewerbungen."
+    )
+    assert (second.pk != first.pk, second.status) == (True, "OPEN")
+    assert client.post(f"/team/vorlage/{second.pk}/zustimmen/", {"zustimmen-comment": ""}).status_code == 302
+    start()
+    case.refresh_from_db()
+    assert case.cooperation_mode == "SCHLICHTUNG_PENDING"
+    codes = list(TimelineEvent.objects.filter(case=case, code__startswith="approval.").values_list("code", flat=True))
+    assert sorted(codes) == ["approval.decided", "approval.returned"]
