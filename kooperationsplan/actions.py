@@ -80,14 +80,9 @@ def _plan_actions(facts: CaseFacts, on: date) -> list[Action]:
         actions.append(
             _action("kp_activate", "Kooperationsplan aktivieren", plan_rules.kp_may_activate(facts, facts.draft))
         )
-        if facts.current_plan is None:
-            actions.append(
-                _action(
-                    "kp_abandon",
-                    "Kein Kooperationsplan zustande gekommen",
-                    allow(Reason("nokp.no_agreement", "R-NOKP-1", ("§ 15 Abs. 6 SGB II", "001 §7"))),
-                )
-            )
+        if facts.current_plan is None and facts.mode is not Mode.SCHLICHTUNG_PENDING:
+            abandon = plan_rules.kp_may_be_abandoned(facts, note="(Vermerk)")
+            actions.append(_action("kp_abandon", "Kein Kooperationsplan zustande gekommen", abandon))
     current = facts.current_plan
     if current is not None and current.status is KPStatus.ACTIVE:
         actions.append(

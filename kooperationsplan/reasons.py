@@ -172,6 +172,7 @@ TEXTS: dict[str, str] = {
     "nokp.disagreement_required": "Bitte halten Sie fest, worüber keine Einigung erzielt wurde.",
     "nokp.current_kp_use_schlichtung": "Bei Streit über die Fortschreibung ist die Schlichtung der richtige Weg.",
     "nokp.no_agreement": "Im Gespräch ist kein Kooperationsplan zustande gekommen.",
+    "kp.no_draft": "Es gibt keinen Entwurf eines Kooperationsplans.",
     "vv.without_rfb": "Solange die Zusammenarbeit funktioniert, erfolgen Vermittlungsvorschläge ohne RFB.",
     "vv.with_rfb": "Vermittlungsvorschläge erfolgen mit Rechtsfolgenbelehrung.",
     "vv.without_rfb_default": "Vermittlungsvorschläge erfolgen ohne Rechtsfolgenbelehrung.",

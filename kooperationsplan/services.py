@@ -455,12 +455,7 @@ def kooperationsplan_abandon(*, plan_id: int, actor: User, note: str) -> Koopera
         plan = Kooperationsplan.objects.get(pk=plan_id)
         case = lock_case(plan.case_id)
         plan = Kooperationsplan.objects.select_for_update().get(pk=plan_id)
-        sources = ("§ 15 Abs. 6 SGB II", "001 §7")
-        if not note.strip():
-            raise WorkflowRefused(refuse(Reason("nokp.disagreement_required", "R-NOKP-1", sources)))
-        if Kooperationsplan.objects.filter(case=case, status__in=CURRENT_KP_STATUSES).exists():
-            # A Fortschreibung in dispute goes to the Schlichtung (R-SCH-1), not to NO_KP_15_6.
-            raise WorkflowRefused(refuse(Reason("nokp.current_kp_use_schlichtung", "R-SCH-1", ("§ 15a SGB II",))))
+        decision = require(plan_rules.kp_may_be_abandoned(case_facts(case), note=note))
         row = transition(KP_TRANSITIONS, "5.1", plan.status, "abandon")
         plan.status = row.target
         plan.ended_at = timezone.now()
@@ -472,7 +467,7 @@ def kooperationsplan_abandon(*, plan_id: int, actor: User, note: str) -> Koopera
             actor,
             "kooperationsplan.abandoned",
             "Kein Kooperationsplan zustande gekommen",
-            allow(Reason("nokp.no_agreement", "R-NOKP-1", sources)),
+            decision,
             note=note.strip(),
         )
         return plan

@@ -254,3 +254,19 @@ def rfb_applies(facts: CaseFacts) -> Decision:
     if mode is Mode.NO_KP_YET:
         return refuse(Reason("rfb.no_kp_yet", "R-INV-1", ("§ 15 Abs. 4 SGB II", "001 §4.2")))
     return refuse(Reason("rfb.not_while_cooperating", "R-KP-9", ("000", "001 §5.1")))
+
+
+def kp_may_be_abandoned(facts: CaseFacts, *, note: str) -> Decision:
+    """R-NOKP-1 (RULES.md 5.1 DRAFT → ABANDONED): no KP came about in the Beratung. A dispute about the
+    Fortschreibung of a KP in force goes to the Schlichtung (R-SCH-1); during a Schlichtung its own result
+    decides (R-SCH-4)."""
+    sources = ("§ 15 Abs. 6 SGB II", "001 §7")
+    if facts.draft is None:
+        return refuse(Reason("kp.no_draft", "R-NOKP-1", sources))
+    if facts.mode is Mode.SCHLICHTUNG_PENDING:
+        return refuse(Reason("nokp.wait_for_schlichtung", "R-SCH-4", ("§ 15a SGB II", "001 §7")))
+    if facts.current_plan is not None:
+        return refuse(Reason("nokp.current_kp_use_schlichtung", "R-SCH-1", ("§ 15a SGB II",)))
+    if not note.strip():
+        return refuse(Reason("nokp.disagreement_required", "R-NOKP-1", sources))
+    return allow(Reason("nokp.no_agreement", "R-NOKP-1", sources))

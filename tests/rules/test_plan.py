@@ -16,6 +16,7 @@ from rules.plan import (
     jointly_written,
     kp_content_complete,
     kp_may_activate,
+    kp_may_be_abandoned,
     kp_may_start,
     kp_missing_flag,
     kp_term,
@@ -401,3 +402,28 @@ def test_R_FS_1_review_at_the_latest_after_six_months(status, on, early_trigger,
 )
 def test_R_KP_9_case_header_says_whether_an_rfb_applies_and_why(mode, applies, code, rule_id):
     assert_decision(rfb_applies(case(mode=mode)), allowed=applies, code=code, rule_id=rule_id)
+
+
+@pytest.mark.parametrize(
+    ("mode", "draft", "current", "note", "allowed", "code", "rule_id"),
+    [
+        (
+            Mode.NO_KP_YET,
+            True,
+            False,
+            "Keine Einigung über die Zahl der Bewerbungen.",
+            True,
+            "nokp.no_agreement",
+            "R-NOKP-1",
+        ),
+        (Mode.NO_KP_YET, True, False, "  ", False, "nokp.disagreement_required", "R-NOKP-1"),
+        (Mode.NO_KP_YET, False, False, "Keine Einigung.", False, "kp.no_draft", "R-NOKP-1"),
+        # A dispute about the Fortschreibung of a plan in force goes to the Schlichtung (R-SCH-1) ...
+        (Mode.COOP_NO_RFB, True, True, "Keine Einigung.", False, "nokp.current_kp_use_schlichtung", "R-SCH-1"),
+        # ... and during a Schlichtung its own result decides (R-SCH-4).
+        (Mode.SCHLICHTUNG_PENDING, True, False, "Keine Einigung.", False, "nokp.wait_for_schlichtung", "R-SCH-4"),
+    ],
+)
+def test_R_NOKP_1_no_kp_came_about_in_the_beratung(mode, draft, current, note, allowed, code, rule_id) -> None:
+    facts = case(mode=mode, draft=complete_draft() if draft else None, current_plan=active_plan() if current else None)
+    assert_decision(kp_may_be_abandoned(facts, note=note), allowed=allowed, code=code, rule_id=rule_id)
