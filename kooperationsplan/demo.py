@@ -730,6 +730,17 @@ class _DemoBuilder:
             completed_at=self.at(completed_on, 11),
             completed_by=ifk,
         )
+        if not Appointment.objects.filter(case=case, kind=AppointmentKind.ERSTGESPRAECH).exists():
+            # R-INV-1: the Potenzialanalyse was worked out in the first talk, to which the eLb was invited
+            # without RFB.
+            self._appointment(
+                case,
+                AppointmentKind.ERSTGESPRAECH,
+                completed_on,
+                "Erstellung der Potenzialanalyse und des Kooperationsplans",
+                with_rfb=False,
+                outcome=AppointmentOutcome.ATTENDED,
+            )
         self.event(
             case,
             "potenzialanalyse.completed",

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef
+
 from cases.models import Case, Potenzialanalyse
 from kooperationsplan.models import (
     CURRENT_KP_STATUSES,
+    Appointment,
+    AppointmentKind,
     AssignmentVia,
     ContentItem,
     Escalation,
@@ -148,7 +152,13 @@ def case_facts(case: Case) -> rf.CaseFacts:
         birth_date=case.elb.birth_date,
         pa_complete=Potenzialanalyse.objects.filter(case=case, status=Potenzialanalyse.Status.COMPLETE).exists(),
         vertretungen=case.elb.vertretungen.filter(valid_to__isnull=True).count(),
-        first_invitation_sent=Letter.objects.filter(case=case, kind=LetterKind.EINL_KP_ERST).exists(),
+        # R-INV-1: the first invitation is counted per Leistungsfall; an appointment for the first talk (also
+        # one arranged without a letter, e.g. in person) means the next invitation is no longer the first.
+        first_invitation_sent=Case.objects.filter(
+            Exists(Letter.objects.filter(case=OuterRef("pk"), kind=LetterKind.EINL_KP_ERST))
+            | Exists(Appointment.objects.filter(case=OuterRef("pk"), kind=AppointmentKind.ERSTGESPRAECH)),
+            pk=case.pk,
+        ).exists(),
         followup_invitation_rfb=jobcenter.followup_invitation_rfb,
         current_plan=plan_facts(current) if current else None,
         draft=plan_facts(draft) if draft else None,
