@@ -247,16 +247,6 @@ class ClarificationForm(IdempotentForm):
     rueckmeldung_due = day("neue Frist zur Vorstellung (bei Bescheid)", required=False)
 
 
-class ApprovalForm(forms.Form):
-    decision = forms.TypedChoiceField(
-        label="Entscheidung",
-        choices=[("1", "zustimmen"), ("0", "ablehnen")],
-        coerce=lambda value: value == "1",
-        widget=forms.RadioSelect,
-    )
-    comment = text("Kommentar", required=False, rows=2)
-
-
 class AppointmentOutcomeForm(forms.Form):
     outcome = forms.ChoiceField(
         label="Ergebnis des Termins",

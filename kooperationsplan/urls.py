@@ -15,6 +15,5 @@ urlpatterns = [
     path("termine/", views.case_appointments, name="appointments"),
     path("schreiben/", views.case_letters, name="letters"),
     path("aktion/<slug:action>/", views.case_action, name="action"),
-    path("vorlage/<int:approval_id>/", views.approval_decide, name="approval"),
     path("kp/", include("kooperationsplan.urls_editor")),
 ]

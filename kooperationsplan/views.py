@@ -11,7 +11,6 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from cases.models import Case, Potenzialanalyse, Role, User
+from cases.models import Case, Potenzialanalyse, User
 from cases.selectors import case_get_for_view
 from kooperationsplan import escalations, exemptions, measures, schlichtung, services
 from kooperationsplan import forms as kp_forms
@@ -651,31 +650,3 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
         refused_reasons=refused_reasons,
         status=status,
     )
-
-
-@require_http_methods(["GET", "POST"])
-def approval_decide(request: HttpRequest, case_id: int, approval_id: int) -> HttpResponse:
-    """A team-lead decision on a Vorlage (R-ABB-6). Anyone else gets 403 and nothing changes (T4)."""
-    case = case_get_for_view(request, case_id)
-    user = cast(User, request.user)
-    if user.role != Role.TEAMLEITUNG:
-        raise PermissionDenied("Nur die Teamleitung darf entscheiden.")
-    approval = TeamLeadApproval.objects.filter(pk=approval_id, case=case).first()
-    if approval is None:
-        raise Http404
-    form = kp_forms.ApprovalForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            schlichtung.approval_decide(
-                approval_id=approval.pk,
-                actor=user,
-                approve=form.cleaned_data["decision"],
-                comment=form.cleaned_data["comment"],
-            )
-        except WorkflowRefused as refused:
-            for reason in refused.decision.reasons:
-                messages.error(request, explain(reason)["text"])
-        else:
-            messages.success(request, "Die Entscheidung wurde gespeichert.")
-        return redirect("kp:case", case_id=case.pk)
-    return _page(request, case, "kooperationsplan/approval.html", "overview", approval=approval, form=form)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 import pytest
 import time_machine
@@ -218,8 +218,8 @@ def test_pa_conflict_page_keeps_the_input(ifk_nord, ifk_nord2, clock):
     assert Potenzialanalyse.objects.get(case=case).strengths == "Erste"
 
 
-def test_ifk_cannot_decide_a_team_lead_vorlage(ifk_nord, tl_nord, clock):
-    """T4: an IFK calling a team-lead action gets 403 and nothing changes."""
+def test_a_vorlage_on_the_case_page_links_the_team_lead_to_the_desk(ifk_nord, tl_nord, clock):
+    """The decision itself is taken on the team lead's desk (T4 is tested there); the case page only links it."""
     case = new_case(ifk=ifk_nord)
     approval = TeamLeadApproval.objects.create(
         case=case,
@@ -228,10 +228,8 @@ def test_ifk_cannot_decide_a_team_lead_vorlage(ifk_nord, tl_nord, clock):
         subject_id=1,
         requested_by=ifk_nord,
     )
-    response = client_for(ifk_nord).post(f"/faelle/{case.pk}/vorlage/{approval.pk}/", {"decision": "1"})
-    assert response.status_code == 403
-    assert TeamLeadApproval.objects.get(pk=approval.pk).status == "OPEN"
-    response = client_for(tl_nord).post(f"/faelle/{case.pk}/vorlage/{approval.pk}/", {"decision": "1"})
-    assert response.status_code == 302
-    assert TeamLeadApproval.objects.get(pk=approval.pk).status == "APPROVED"
-    assert date(2026, 3, 2) == TeamLeadApproval.objects.get(pk=approval.pk).decided_at.astimezone(BERLIN).date()
+    link = f'href="/team/vorlage/{approval.pk}/"'
+    assert link in client_for(tl_nord).get(f"/faelle/{case.pk}/").content.decode()
+    ifk_page = client_for(ifk_nord).get(f"/faelle/{case.pk}/").content.decode()
+    assert "Schlichtung nach gescheitertem KP" in ifk_page
+    assert link not in ifk_page
