@@ -52,5 +52,7 @@ for model in (
     models.TeamLeadApproval,
     models.Reminder,
     models.Notification,
+    models.NotificationDigest,
+    models.AbsenceCover,
 ):
     admin.site.register(model, ReadOnlyAdmin)

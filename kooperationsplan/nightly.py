@@ -191,7 +191,7 @@ def d01_review(on: date) -> Written:
     second run insert nothing. The team leads hear of a review overdue for 14 days (RULES.md 5.4 (d)) once.
     """
     rows_sql = f"""
-        SELECT p.case_id, c.responsible_id AS assignee_id, c.team_id, p.id AS subject_id,
+        SELECT p.case_id, c.responsible_id AS assignee_id, p.id AS subject_id,
                p.review_due AS due_on, {_d01_stage_sql()} AS remind_on
         FROM kooperationsplan_kooperationsplan p
         JOIN cases_case c ON c.id = p.case_id
@@ -202,12 +202,13 @@ def d01_review(on: date) -> Written:
     overdue, overdue_params = message_sql(D01_OVERDUE, "i.due_on", "overdue")
     lead, lead_params = message_sql(D01_TEAM_LEAD, "i.due_on", "lead")
     tl_days = dl.D01_TEAM_LEAD_AFTER_DAYS
-    tl_message = f"""CASE WHEN i.remind_on >= i.due_on + {tl_days} AND NOT EXISTS (
+    # RULES.md 5.4 (d): the team leads hear of it at the first stage 14 days or more overdue, and only then.
+    tl_condition = f"""i.remind_on >= i.due_on + {tl_days} AND NOT EXISTS (
             SELECT 1 FROM kooperationsplan_reminder earlier
             WHERE earlier.subject_type = %(subject_type)s AND earlier.subject_id = i.subject_id
               AND earlier.kind = %(kind)s AND earlier.due_on = i.due_on
               AND earlier.remind_on >= i.due_on + {tl_days}
-        ) THEN {lead} END"""  # noqa: S608 (constants; the texts are parameters)
+        )"""  # noqa: S608 (constants; the texts are parameters)
     return reminders_write_sql(
         kind=ReminderKind.D01_REVIEW,
         subject_type=subject_label(Kooperationsplan),
@@ -215,7 +216,8 @@ def d01_review(on: date) -> Written:
         rows_sql=rows_sql,
         params={"on": on, **pre_params, **overdue_params, **lead_params},
         message_sql=f"CASE WHEN i.remind_on <= i.due_on THEN {pre} ELSE {overdue} END",
-        tl_message_sql=tl_message,
+        team_lead_message_sql=lead,
+        team_lead_condition_sql=tl_condition,
     )
 
 
@@ -226,7 +228,7 @@ KP_MESSAGE = "Die Potenzialanalyse ist seit dem {due} abgeschlossen; der Koopera
 def pa_faellig(on: date) -> Written:
     """R-PA-2: a new case (no KP yet) without a complete Potenzialanalyse has the task PA_FAELLIG from its creation."""
     rows_sql = """
-        SELECT c.id AS case_id, c.responsible_id AS assignee_id, c.team_id, c.id AS subject_id,
+        SELECT c.id AS case_id, c.responsible_id AS assignee_id, c.id AS subject_id,
                c.leistungsbeginn AS due_on, (c.created_at AT TIME ZONE %(tz)s)::date AS remind_on
         FROM cases_case c
         WHERE c.closed_on IS NULL AND c.cooperation_mode = 'NO_KP_YET'
@@ -245,14 +247,13 @@ def pa_faellig(on: date) -> Written:
         rows_sql=rows_sql,
         params={"on": on, "tz": settings.TIME_ZONE, **params},
         message_sql=message,
-        tl_message_sql="NULL",
     )
 
 
 def kp_fehlt(on: date) -> Written:
     """R-KP-1: the PA is complete, but there is neither a KP (nor a draft) nor an exemption: KP_FEHLT."""
     rows_sql = """
-        SELECT c.id AS case_id, c.responsible_id AS assignee_id, c.team_id, c.id AS subject_id,
+        SELECT c.id AS case_id, c.responsible_id AS assignee_id, c.id AS subject_id,
                (pa.completed_at AT TIME ZONE %(tz)s)::date AS due_on,
                (pa.completed_at AT TIME ZONE %(tz)s)::date AS remind_on
         FROM cases_case c
@@ -271,7 +272,6 @@ def kp_fehlt(on: date) -> Written:
         rows_sql=rows_sql,
         params={"on": on, "tz": settings.TIME_ZONE, **params},
         message_sql=message,
-        tl_message_sql="NULL",
     )
 
 

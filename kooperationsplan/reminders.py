@@ -87,11 +87,12 @@ def notifications_pending_filter() -> Q:
 
 # --- Writing reminders: one statement per batch ------------------------------------------------------
 
-# The rows CTE yields at least (case_id, assignee_id, team_id, subject_id, due_on, remind_on). Reminders and
-# their notifications are written by one statement, so no reminder is ever left without its notification;
-# a reminder that exists already (a second run, or another process at the same time, T12) adds nothing.
-# The messages are SQL expressions over the inserted row `i` and the candidate row `rows`: they are only
-# computed for reminders that are actually new.
+# The rows CTE yields at least (case_id, assignee_id, subject_id, due_on, remind_on). Reminders and their
+# notifications are written by one statement, so no reminder is ever left without its notification; a
+# reminder that exists already (a second run, or another process at the same time, T12) adds nothing.
+# The messages and the team-lead condition are SQL expressions over the inserted row `i` (and, for rows
+# computed in Python, the candidate row `rows`): they are only evaluated for reminders that are new, and
+# `rows` is referenced once when the messages do not need it, so PostgreSQL streams it into the INSERT.
 _WRITE_SQL = """
 WITH rows AS ({rows}),
 inserted AS (
@@ -104,13 +105,13 @@ inserted AS (
 ),
 recipients AS (
     SELECT i.id AS reminder_id, i.case_id, i.assignee_id AS user_id, {message} AS message
-    FROM inserted i JOIN rows USING (subject_id, due_on, remind_on)
-    UNION
+    FROM inserted i {join_rows}
+    UNION ALL
     SELECT i.id, i.case_id, lead.id, {tl_message}
-    FROM inserted i
-    JOIN rows USING (subject_id, due_on, remind_on)
-    JOIN cases_user lead ON lead.team_id = rows.team_id AND lead.role = 'TL' AND lead.is_active
-    WHERE {tl_message} IS NOT NULL AND lead.id <> i.assignee_id
+    FROM inserted i {join_rows}
+    JOIN cases_case c ON c.id = i.case_id
+    JOIN cases_user lead ON lead.team_id = c.team_id AND lead.role = 'TL' AND lead.is_active
+    WHERE lead.id <> i.assignee_id AND {tl_condition}
 ),
 notified AS (
     INSERT INTO kooperationsplan_notification (user_id, case_id, reminder_id, message)
@@ -120,6 +121,7 @@ notified AS (
 )
 SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM notified)
 """
+_JOIN_ROWS = "JOIN rows USING (subject_id, due_on, remind_on)"
 
 _UNNEST_ROWS = """
 SELECT * FROM unnest(
@@ -159,13 +161,28 @@ def reminders_write_sql(
     rule_id: str,
     rows_sql: str,
     params: dict[str, object],
-    message_sql: str = "rows.message",
-    tl_message_sql: str = "rows.tl_message",
+    message_sql: str,
+    team_lead_message_sql: str = "NULL",
+    team_lead_condition_sql: str = "false",
 ) -> Written:
-    """Write the reminders a SELECT finds (the D-01 scan: one statement for any number of plans)."""
-    sql = _WRITE_SQL.format(rows=rows_sql, message=message_sql, tl_message=tl_message_sql)
+    """Write the reminders a SELECT finds (the D-01 scan: one statement for any number of plans).
+
+    The message expressions may only use the inserted reminder `i` (id, case_id, assignee_id, subject_id,
+    due_on, remind_on).
+    """
+    sql = _WRITE_SQL.format(
+        rows=rows_sql,
+        join_rows="",
+        message=message_sql,
+        tl_message=team_lead_message_sql,
+        tl_condition=team_lead_condition_sql,
+    )
+    return _execute(sql, {**params, "kind": kind, "subject_type": subject_type, "rule_id": rule_id})
+
+
+def _execute(sql: str, params: dict[str, object]) -> Written:
     with connection.cursor() as cursor:
-        cursor.execute(sql, {**params, "kind": kind, "subject_type": subject_type, "rule_id": rule_id})
+        cursor.execute(sql, params)
         reminders, notifications = cursor.fetchone()
     return Written(reminders, notifications)
 
@@ -185,9 +202,14 @@ def reminders_write(*, kind: str, subject_type: str, rule_id: str, rows: Sequenc
         name: [getattr(row, name) for row in rows]
         for name in ("case_id", "assignee_id", "team_id", "subject_id", "due_on", "remind_on", "message", "tl_message")
     }
-    return reminders_write_sql(
-        kind=kind, subject_type=subject_type, rule_id=rule_id, rows_sql=_UNNEST_ROWS, params=columns
+    sql = _WRITE_SQL.format(
+        rows=_UNNEST_ROWS,
+        join_rows=_JOIN_ROWS,
+        message="rows.message",
+        tl_message="rows.tl_message",
+        tl_condition="rows.tl_message IS NOT NULL",
     )
+    return _execute(sql, {**columns, "kind": kind, "subject_type": subject_type, "rule_id": rule_id})
 
 
 def notification_for_key(*, user_ids: Sequence[int], key: str, message: str) -> int:

@@ -16,6 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cases.models import Case, TimelineEvent
+from config.celery import app as celery_app
 from kooperationsplan import nightly
 from kooperationsplan.models import Exemption, Notification, Reminder, ReminderKind, Schlichtung
 from letters.models import Letter
@@ -504,3 +505,39 @@ def test_schlichtung_of_a_refused_case_is_left_for_the_next_run():
     )
     assert nightly.expire_schlichtungen(MONDAY) == 0
     assert Schlichtung.objects.get(pk=schlichtung.pk).outcome == "RUNNING"
+
+
+UTC = ZoneInfo("UTC")
+
+
+@pytest.mark.parametrize(
+    ("last_run", "now", "due"),
+    [
+        # The day summer time begins: 01:30 CET is 00:30 UTC.
+        (datetime(2026, 3, 28, 1, 30, tzinfo=BERLIN), datetime(2026, 3, 29, 0, 29, tzinfo=UTC), False),
+        (datetime(2026, 3, 28, 1, 30, tzinfo=BERLIN), datetime(2026, 3, 29, 0, 30, tzinfo=UTC), True),
+        # The day summer time ends: 01:30 CEST is 23:30 UTC the day before; the repeated hour 02:00-03:00
+        # does not run it a second time.
+        (datetime(2026, 10, 24, 1, 30, tzinfo=BERLIN), datetime(2026, 10, 24, 23, 30, tzinfo=UTC), True),
+        (datetime(2026, 10, 25, 1, 30, tzinfo=BERLIN), datetime(2026, 10, 25, 1, 30, tzinfo=UTC), False),
+        (datetime(2026, 10, 25, 1, 30, tzinfo=BERLIN), datetime(2026, 10, 26, 0, 30, tzinfo=UTC), True),
+    ],
+)
+def test_beat_entry_runs_once_a_night_at_01_30_berlin_also_when_the_clocks_change(last_run, now, due):
+    """T16 for the schedule itself (config/celery.py): 01:30 exists exactly once on every day."""
+    schedule = celery_app.conf.beat_schedule["nightly-scans"]["schedule"]
+    with time_machine.travel(now, tick=False):
+        assert schedule.is_due(last_run).is_due is due
+
+
+def test_the_demo_data_leaves_reminders_of_many_kinds_and_a_second_run_adds_nothing():
+    """seed_demo runs the scans at its end: every demo login finds notifications on the first day."""
+    with time_machine.travel(datetime(2026, 11, 22, 10, 0, tzinfo=BERLIN), tick=False):
+        call_command("seed_demo", stdout=StringIO())
+        kinds = set(Reminder.objects.values_list("kind", flat=True))
+        assert {ReminderKind.D01_REVIEW, ReminderKind.D07_NACHWEIS, ReminderKind.D12_SCHLICHTUNG} <= kinds
+        assert len(kinds) >= 6
+        for username in ("ifk.nord1", "ifk.nord2", "ifk.sued1", "ifk.sued2"):
+            assert Notification.objects.filter(user__username=username).exists(), username
+        again = nightly.nightly_run(date(2026, 11, 22))
+        assert sum(result.reminders + result.notifications + result.transitions for result in again) == 0

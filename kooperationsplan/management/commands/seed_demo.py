@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from cases.models import CooperationMode
+from kooperationsplan import nightly
 from kooperationsplan.demo import DEMO_PASSWORD, DEMO_URL, TEAM_NORD, TEAM_SUED, SeedResult, seed_demo
 
 
@@ -20,6 +21,12 @@ class Command(BaseCommand):
         result = seed_demo()
         if result.created:
             self.stdout.write(self.style.SUCCESS(f"Demodaten angelegt (Stichtag {result.reference_day:%d.%m.%Y})."))
+            # The demo shows reminders and notifications as the nightly job leaves them (no e-mails).
+            scans = nightly.nightly_run(result.reference_day)
+            self.stdout.write(
+                f"Nächtliche Fristenprüfung: {sum(scan.reminders for scan in scans)} Erinnerungen, "
+                f"{sum(scan.notifications for scan in scans)} Benachrichtigungen."
+            )
         else:
             self.stdout.write("Demodaten sind bereits vorhanden.")
             if result.passwords_reset:
