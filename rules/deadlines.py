@@ -111,7 +111,6 @@ def d07_nachweis(due: date) -> Schedule:
     return Schedule(Deadline.D07, "R-EB-4", due, (due,), due + timedelta(days=7))
 
 
-
 def d08_intervention_outcome(appointment_day: date, bundesland: str) -> Schedule:
     """D-08 (001 §6.1): the outcome must be documented 2 working days after the appointment."""
     due = add_working_days(appointment_day, 2, bundesland)
