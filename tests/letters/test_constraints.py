@@ -5,9 +5,19 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from letters.models import ALWAYS_RFB_KINDS, NEVER_RFB_KINDS, VA_KINDS, ArchiveEntry, Letter, LetterKind
+from letters.models import (
+    ALWAYS_RFB_KINDS,
+    NEVER_RFB_KINDS,
+    VA_KINDS,
+    ArchiveEntry,
+    Letter,
+    LetterKind,
+    LetterRun,
+    LetterRunItem,
+)
 from tests.factories import (
     ArchiveEntryFactory,
     LetterFactory,
@@ -164,3 +174,56 @@ def test_letter_release_by_other_person():
         letter, "letter_release_by_other_person", released_by=letter.issued_by, released_at=timezone.now()
     )
     assert_update_rejected(letter, "letter_release_by_other_person", released_by=other)
+
+
+def test_letter_failed_has_german_error():
+    """A failed rendering always says why, in German, on the letter list."""
+    letter = LetterFactory()
+    assert_update_rejected(letter, "letter_failed_has_german_error", status="FAILED", render_error="")
+    Letter.objects.filter(pk=letter.pk).update(status="FAILED", render_error="R-KP-2: …")
+
+
+def test_letter_release_only_for_rfb():
+    """Four-eyes: only letters with RFB wait for the team lead's release."""
+    assert_update_rejected(LetterFactory(), "letter_release_only_for_rfb", status="AWAITING_RELEASE")
+    valid_letter("EINL_RFB", status="AWAITING_RELEASE")
+
+
+def run_item(**kwargs):
+    letter = LetterFactory()
+    run = LetterRun.objects.create(team=letter.case.team, kind="REVIEW_INVITATION", created_by=letter.issued_by)
+    defaults = {"run": run, "case": letter.case, "position": 0, "starts_at": timezone.now()}
+    return LetterRunItem.objects.create(**{**defaults, **kwargs}), letter
+
+
+def test_letterrun_kind_valid():
+    item, _ = run_item()
+    with pytest.raises(IntegrityError, match="letterrun_kind_valid"), transaction.atomic():
+        LetterRun.objects.filter(pk=item.run_id).update(kind="MAHNLAUF")
+
+
+@pytest.mark.parametrize(
+    ("constraint", "changes"),
+    [
+        ("letterrunitem_status_valid", {"status": "SENT"}),
+        ("letterrunitem_done_has_letter", {"status": "DONE"}),
+        ("letterrunitem_failed_has_reasons", {"status": "FAILED", "errors": []}),
+    ],
+    ids=["letterrunitem_status_valid", "letterrunitem_done_has_letter", "letterrunitem_failed_has_reasons"],
+)
+def test_letter_run_item_states(constraint, changes):
+    """T20: a done case has its letter, a failed one its German reasons."""
+    item, letter = run_item()
+    assert_update_rejected(item, constraint, **changes)
+    LetterRunItem.objects.filter(pk=item.pk).update(status="DONE", letter=letter)
+    with pytest.raises(IntegrityError, match="letterrunitem_failed_has_reasons"), transaction.atomic():
+        LetterRunItem.objects.filter(pk=item.pk).update(status="FAILED", errors=[{"text": "x"}])
+
+
+@pytest.mark.parametrize("constraint", ["letterrunitem_one_per_case", "letterrunitem_unique_position"])
+def test_letter_run_processes_each_case_once(constraint):
+    item, _ = run_item()
+    other = LetterFactory(case__responsible=item.case.responsible)
+    changes = {"case": other.case, "position": 0} if constraint.endswith("position") else {"position": 1}
+    with pytest.raises(IntegrityError, match=constraint), transaction.atomic():
+        LetterRunItem.objects.create(run=item.run, **{"case": item.case, "starts_at": item.starts_at, **changes})

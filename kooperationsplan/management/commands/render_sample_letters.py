@@ -2,7 +2,8 @@
 data, for the legal department (Rechtsstelle) to review.
 
 The letters are issued through the real workflow services on demo cases of Team Nord (walking the escalation
-ladder where a kind needs it) and rendered through the real rendering service, so the samples are exactly
+ladder where a kind needs it; the first invitation goes to a new case created by the real service, because
+every demo case already had its first talk arranged, R-INV-1) and rendered through the real rendering service, so the samples are exactly
 what the application produces. Kinds that no workflow step issues today, or that need months of history the
 demo data cannot have (ANH_32: no § 32 step yet; AUFH_ZB: R-RET-1 needs 3 months of reliable cooperation;
 INFO_VB and FLYER_KP: handouts), are frozen with `freeze_letter` from the same demo objects.
@@ -23,7 +24,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from cases.models import Case, CooperationMode, Jobcenter, User
+from cases.models import Case, CooperationMode, Elb, Jobcenter, User
+from cases.services import case_create
 from kooperationsplan import escalations, measures, services
 from kooperationsplan.demo import DEMO_JOBCENTER_NAME, TEAM_NORD
 from kooperationsplan.models import Kooperationsplan, KPStatus, Massnahme, MassnahmeZuweisung
@@ -144,14 +146,12 @@ class SampleWalk:
         day = add_working_days(self.today, working_days, self.bundesland)
         return timezone.make_aware(datetime.combine(day, time(hour)))
 
-    def adult(self, mode: str, **filters: Any) -> Case:
+    def adult(self, mode: str, *, excluded: tuple[dict[str, Any], ...] = (), **filters: Any) -> Case:
         adult_born_before = date(self.today.year - 18, self.today.month, 1)
-        case = (
-            self.cases.filter(cooperation_mode=mode, elb__birth_date__lt=adult_born_before, **filters)
-            .select_related("elb", "responsible")
-            .order_by("pk")
-            .first()
-        )
+        cases = self.cases.filter(cooperation_mode=mode, elb__birth_date__lt=adult_born_before, **filters)
+        for condition in excluded:
+            cases = cases.exclude(**condition)
+        case = cases.select_related("elb", "responsible").order_by("pk").first()
         if case is None:
             raise CommandError(f"Kein passender Demofall im Modus {mode}.")
         return case
@@ -180,10 +180,29 @@ class SampleWalk:
         return sorted(self.issued, key=lambda letter: order[letter.kind])
 
     def first_invitation(self) -> None:
-        case = self.adult(CooperationMode.NO_KP_YET)
+        """EINL_KP_ERST goes to a new case (R-INV-1: the demo cases already had their first talk arranged);
+        it is created through the real service in the demo team, with synthetic data."""
+        ifk = self.adult(CooperationMode.COOP_NO_RFB).responsible
+        number = next(
+            f"999Z{n:06d}" for n in range(10**6) if not Elb.objects.filter(kundennummer=f"999Z{n:06d}").exists()
+        )
+        case = case_create(
+            actor=ifk,
+            elb_data={
+                "kundennummer": number,
+                "salutation": "FRAU",
+                "first_name": "Mia",
+                "last_name": "Musterfrau",
+                "birth_date": date(1990, 4, 3),
+                "street": "Lindenweg 3",
+                "postal_code": "12345",
+                "city": "Musterstadt",
+            },
+            leistungsbeginn=self.today,
+        )
         appointment = escalations.invitation_issue(
             case_id=case.pk,
-            actor=case.responsible,
+            actor=ifk,
             kind="ERST",
             starts_at=self.at(8),
             location="Jobcenter Musterstadt, Raum 1.12",
@@ -191,6 +210,8 @@ class SampleWalk:
             documents_to_bring="Lebenslauf, Zeugnisse, Personalausweis",
             idempotency_key=self.key("EINL_KP_ERST"),
         )
+        if appointment.letter.kind != LetterKind.EINL_KP_ERST:
+            raise CommandError(f"Erste Einladung als {appointment.letter.kind} ausgestellt.")
         self.issued.append(appointment.letter)
 
     def fortschreibung(self, case: Case) -> None:
