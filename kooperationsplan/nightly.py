@@ -110,6 +110,11 @@ class Scan:
     run: Callable[[date], Any]
     counts: str = "reminders"
 
+    @property
+    def key(self) -> str:
+        """Stable across deployments (a queued task names its scan by it): the function's name."""
+        return self.run.__name__
+
 
 def _fmt(day: date) -> str:
     return f"{day:%d.%m.%Y}"
@@ -764,6 +769,10 @@ def scan_run(scan: Scan, on: date) -> ScanResult:
     if scan.counts == "notifications":
         return ScanResult(scan.name, scan.label, notifications=outcome)
     return ScanResult(scan.name, scan.label, outcome.reminders, outcome.notifications)
+
+
+def scan_get(key: str) -> Scan:
+    return next(scan for scan in SCANS if scan.key == key)
 
 
 def nightly_run(on: date) -> list[ScanResult]:

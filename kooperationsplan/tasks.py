@@ -24,16 +24,16 @@ RETRY = {"retry_backoff": 10, "retry_backoff_max": 600, "retry_jitter": True, "m
 
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, **RETRY)
-def nightly_scan(index: int, on: str) -> dict[str, Any]:
-    """One scan of kooperationsplan.nightly.SCANS for the day `on` (ISO date)."""
-    return asdict(nightly.scan_run(nightly.SCANS[index], date.fromisoformat(on)))
+def nightly_scan(key: str, on: str) -> dict[str, Any]:
+    """One scan of kooperationsplan.nightly.SCANS, by its key, for the day `on` (ISO date)."""
+    return asdict(nightly.scan_run(nightly.scan_get(key), date.fromisoformat(on)))
 
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, **RETRY)
 def nightly_scans(on: str | None = None) -> str:
     """Beat "nightly-scans": every scan for today (Berlin), one after the other."""
     day = on or timezone.localdate().isoformat()
-    chain(*(nightly_scan.si(index, day) for index in range(len(nightly.SCANS)))).apply_async()
+    chain(*(nightly_scan.si(scan.key, day) for scan in nightly.SCANS)).apply_async()
     return day
 
 

@@ -36,6 +36,7 @@ from cases.models import (
     User,
 )
 from kooperationsplan.models import (
+    AbsenceCover,
     Appointment,
     ContentItem,
     Eigenbemuehung,
@@ -465,6 +466,19 @@ class NotificationFactory(DjangoModelFactory):
     user = factory.SelfAttribute("reminder.assignee")
     case = factory.SelfAttribute("reminder.case")
     message = "Für diesen Fall fehlt noch ein Kooperationsplan."
+
+
+class AbsenceCoverFactory(DjangoModelFactory):
+    """An IFK absent today and tomorrow, covered by a colleague of the same team, entered by the team lead."""
+
+    class Meta:
+        model = AbsenceCover
+
+    user = factory.SubFactory(UserFactory)
+    cover = factory.SubFactory(UserFactory, team=factory.SelfAttribute("..user.team"))
+    set_by = factory.SubFactory(UserFactory, team=factory.SelfAttribute("..user.team"), tl=True)
+    starts_on = factory.LazyFunction(today)
+    ends_on = days_from_today(1)
 
 
 def _recipient(elb: Elb) -> dict[str, str]:

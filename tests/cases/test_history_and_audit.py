@@ -39,6 +39,7 @@ TRACKED_FACTORIES = {
     "kooperationsplan.Escalation": factories.EscalationFactory,
     "kooperationsplan.Schlichtung": factories.SchlichtungFactory,
     "kooperationsplan.Exemption": factories.ExemptionFactory,
+    "kooperationsplan.AbsenceCover": factories.AbsenceCoverFactory,
     "letters.Letter": factories.LetterFactory,
 }
 

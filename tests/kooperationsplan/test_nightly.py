@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 
 from cases.models import Case, TimelineEvent
 from config.celery import app as celery_app
-from kooperationsplan import nightly
+from kooperationsplan import nightly, tasks
 from kooperationsplan.models import Exemption, Notification, Reminder, ReminderKind, Schlichtung
 from letters.models import Letter
 from rules.dates import add_months
@@ -541,3 +541,16 @@ def test_the_demo_data_leaves_reminders_of_many_kinds_and_a_second_run_adds_noth
             assert Notification.objects.filter(user__username=username).exists(), username
         again = nightly.nightly_run(date(2026, 11, 22))
         assert sum(result.reminders + result.notifications + result.transitions for result in again) == 0
+
+
+def test_the_beat_task_chains_every_scan_by_a_stable_key(ifk_nord):
+    """kooperationsplan.tasks (run eagerly here, against a real worker in test_nightly_celery.py)."""
+    assert len({scan.key for scan in nightly.SCANS}) == len(nightly.SCANS)
+    plan_due(MONDAY + timedelta(days=3), case=CaseFactory(responsible=ifk_nord))
+    EscalationFactory(case=CaseFactory(responsible=ifk_nord), status="ANHOERUNG", anhoerung_deadline=MONDAY)
+    assert tasks.nightly_scans.delay(MONDAY.isoformat()).get() == "2026-03-16"
+    assert set(Reminder.objects.values_list("kind", flat=True)) == {
+        ReminderKind.D01_REVIEW,
+        ReminderKind.D10_ANHOERUNG,
+    }
+    assert tasks.nightly_scan.delay("d01_review", MONDAY.isoformat()).get()["reminders"] == 0
