@@ -215,3 +215,31 @@ def test_run_page_runs_a_fixed_number_of_queries(clock, ifk_nord):
     massrun.massrun_process(run_id=large.pk)
     assert LetterRunItem.objects.filter(run=large).count() == 4
     assert count(large) == few
+
+
+def test_index_runs_a_fixed_number_of_queries(clock, ifk_nord):
+    client = client_for(ifk_nord)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/serienbriefe/").status_code == 200
+        return len(ctx)
+
+    plan_due_in(ifk_nord, 5)
+    massrun.massrun_start(actor=ifk_nord, parameters=params(), on=TODAY)
+    few = count()
+    for days in (6, 7, 8):
+        plan_due_in(ifk_nord, days)
+    massrun.massrun_start(actor=ifk_nord, parameters=params(), on=TODAY)
+    assert LetterRun.objects.count() == 2
+    assert count() == few
+
+
+def test_continue_hands_open_items_to_the_worker_again(clock, ifk_nord):
+    """After the broker was down, "Lauf fortsetzen" processes the open items (in-process without a broker)."""
+    plan_due_in(ifk_nord, 5)
+    run = massrun.massrun_start(actor=ifk_nord, parameters=params(), on=TODAY)  # on_commit not run here
+    assert massrun.massrun_progress(run).pending == 1
+    response = client_for(ifk_nord).post(f"/serienbriefe/{run.pk}/fortsetzen/")
+    assert response.status_code == 302
+    assert massrun.massrun_progress(run) == massrun.Progress(total=1, done=1, failed=0, pending=0)
