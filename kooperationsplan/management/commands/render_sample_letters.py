@@ -3,10 +3,11 @@ data, for the legal department (Rechtsstelle) to review.
 
 The letters are issued through the real workflow services on demo cases of Team Nord (walking the escalation
 ladder where a kind needs it; the first invitation goes to a new case created by the real service, because
-every demo case already had its first talk arranged, R-INV-1) and rendered through the real rendering service, so the samples are exactly
-what the application produces. Kinds that no workflow step issues today, or that need months of history the
-demo data cannot have (ANH_32: no § 32 step yet; AUFH_ZB: R-RET-1 needs 3 months of reliable cooperation;
-INFO_VB and FLYER_KP: handouts), are frozen with `freeze_letter` from the same demo objects.
+every demo case already had its first talk arranged, R-INV-1) and rendered through the real rendering
+service, so the samples are exactly what the application produces. Kinds that no workflow step issues today,
+or that need months of history the demo data cannot have (ANH_32: no § 32 step yet; AUFH_ZB: R-RET-1 needs
+3 months of reliable cooperation; INFO_VB and FLYER_KP: handouts), are frozen with `freeze_letter` from the
+same demo objects.
 
 Everything runs in one transaction that is rolled back at the end: the PDFs are written, the demo database
 stays as it was. (The command lives in kooperationsplan because it drives the workflow; letters never
