@@ -84,6 +84,10 @@ U25_AGE = 25
 T = TypeVar("T")
 
 
+def _count(number: int, singular: str, plural: str) -> str:
+    return f"{number} {singular if number == 1 else plural}"
+
+
 @dataclass(frozen=True)
 class ScanResult:
     name: str
@@ -91,14 +95,20 @@ class ScanResult:
     reminders: int = 0
     notifications: int = 0
     transitions: int = 0
+    counts: str = "reminders"
 
     def line(self) -> str:
         """One German line for `manage.py run_nightly`."""
-        parts = []
-        if self.transitions or not (self.reminders or self.notifications):
-            parts.append(f"{self.transitions} automatisch erledigt")
-        parts += [f"{self.reminders} Erinnerungen", f"{self.notifications} Benachrichtigungen"]
-        return f"{self.name:<6} {self.label}: " + ", ".join(parts)
+        if self.counts == "transitions":
+            what = f"{self.transitions} automatisch erledigt"
+        elif self.counts == "notifications":
+            what = _count(self.notifications, "Benachrichtigung", "Benachrichtigungen")
+        else:
+            what = (
+                f"{_count(self.reminders, 'Erinnerung', 'Erinnerungen')}, "
+                f"{_count(self.notifications, 'Benachrichtigung', 'Benachrichtigungen')}"
+            )
+        return f"{self.name:<6} {self.label}: {what}"
 
 
 @dataclass(frozen=True)
@@ -765,9 +775,9 @@ SCANS: tuple[Scan, ...] = (
 def scan_run(scan: Scan, on: date) -> ScanResult:
     outcome = scan.run(on)
     if scan.counts == "transitions":
-        return ScanResult(scan.name, scan.label, transitions=outcome)
+        return ScanResult(scan.name, scan.label, transitions=outcome, counts=scan.counts)
     if scan.counts == "notifications":
-        return ScanResult(scan.name, scan.label, notifications=outcome)
+        return ScanResult(scan.name, scan.label, notifications=outcome, counts=scan.counts)
     return ScanResult(scan.name, scan.label, outcome.reminders, outcome.notifications)
 
 

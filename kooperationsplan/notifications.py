@@ -84,10 +84,6 @@ class NotificationBadge:
         user.team = team
         return team.unread
 
-    @property
-    def label(self) -> str:
-        return "1 ungelesene" if self.count == 1 else f"{self.count} ungelesene"
-
 
 def notification_badge(request: HttpRequest) -> dict[str, NotificationBadge]:
     """Context processor for templates/base.html."""

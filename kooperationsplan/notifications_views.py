@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases.models import Role, User
-from kooperationsplan.forms import NUL
 from kooperationsplan.models import AbsenceCover
 from kooperationsplan.notifications import (
     notification_mark_read,
@@ -91,7 +90,6 @@ class AbsenceForm(forms.Form):
             field = cast(forms.ModelChoiceField, self.fields[name])
             field.queryset = members
             field.label_from_instance = lambda member: member.get_full_name() or member.username
-            field.validators.append(NUL)
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}

@@ -50,7 +50,7 @@ def test_a_review_due_in_14_days_gives_one_notification_and_one_digest(page, liv
     KooperationsplanFactory(case=case, active=True, valid_from=add_months(due, -6), valid_to=due, review_due=due)
 
     first = run_nightly()
-    assert "Überprüfung des Kooperationsplans: 1 Erinnerungen, 1 Benachrichtigungen" in first
+    assert "Überprüfung des Kooperationsplans: 1 Erinnerung, 1 Benachrichtigung" in first
     assert "E-Mail-Zusammenfassungen versandt: 1" in first
     assert Notification.objects.count() == 1
     (message,) = mail.outbox
@@ -60,7 +60,7 @@ def test_a_review_due_in_14_days_gives_one_notification_and_one_digest(page, liv
     assert "Prüfling" not in message.body
 
     second = run_nightly()
-    assert "Gesamt: 0 Erinnerungen, 0 Benachrichtigungen, 0 automatisch erledigt" in second
+    assert "Gesamt: 0 Erinnerung(en), 0 Benachrichtigung(en), 0 automatisch erledigt" in second
     assert "E-Mail-Zusammenfassungen versandt: 0" in second
     assert Notification.objects.count() == 1
     assert len(mail.outbox) == 1

@@ -467,9 +467,9 @@ def test_run_nightly_prints_in_german_what_it_created(ifk_nord):
     call_command("run_nightly", "--date", "2026-03-16", "--ohne-mail", stdout=out)
     text = out.getvalue()
     assert "Nächtliche Fristenprüfung für den 16.03.2026" in text
-    assert "D-01   Überprüfung des Kooperationsplans: 1 Erinnerungen, 1 Benachrichtigungen" in text
+    assert "D-01   Überprüfung des Kooperationsplans: 1 Erinnerung, 1 Benachrichtigung" in text
     assert "D-12   Schlichtung nach 4 Wochen beenden: 0 automatisch erledigt" in text
-    assert "Gesamt: 1 Erinnerungen, 1 Benachrichtigungen, 0 automatisch erledigt" in text
+    assert "Gesamt: 1 Erinnerung(en), 1 Benachrichtigung(en), 0 automatisch erledigt" in text
 
 
 def test_run_nightly_refuses_a_bad_date_in_german():

@@ -40,7 +40,7 @@ class Command(BaseCommand):
         notes = sum(result.notifications for result in results)
         transitions = sum(result.transitions for result in results)
         self.stdout.write(
-            f"Gesamt: {reminders} Erinnerungen, {notes} Benachrichtigungen, {transitions} automatisch erledigt"
+            f"Gesamt: {reminders} Erinnerung(en), {notes} Benachrichtigung(en), {transitions} automatisch erledigt"
         )
         if options["no_mail"]:
             return
