@@ -216,6 +216,8 @@ def broker_down(monkeypatch):
         attempts.append(args[0])
         raise ConnectionRefusedError(111, "Connection refused")
 
+    # A broker is configured (no eager mode), and it refuses the connection.
+    monkeypatch.setitem(tasks.render_letter.app.conf, "CELERY_TASK_ALWAYS_EAGER", False)
     monkeypatch.setattr(tasks.render_letter, "apply_async", refuse)
     yield attempts
     services.broker_breaker.reset()
