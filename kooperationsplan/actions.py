@@ -92,7 +92,7 @@ def _plan_actions(facts: CaseFacts, on: date) -> list[Action]:
         )
     if current is not None and current.status is KPStatus.UNDER_REVIEW and facts.draft is None:
         # R-FS-1 "ADAPTED": the plan under review stays the same version, with a change note.
-        adapted = allow(Reason("review.adapted", "R-FS-1", ("§ 15 Abs. 3 SGB II", "001 §6.4")))
+        adapted, _ = plan_rules.review_after_adaptation(current, on=on)
         actions.append(_action("kp_adapt", "Überprüfung abschließen: angepasst (gleiche Version)", adapted))
     if facts.mode is Mode.COOP_WITH_RFB and facts.draft is not None:
         decision = plan_rules.return_without_rfb(facts, on=on, reason_text="(Begründung)", return_min_months=3)

@@ -114,13 +114,7 @@ RECHECK_REMINDERS = (ReminderKind.D02_P10_RECHECK, ReminderKind.D03_PROFILLAGE_R
 def exemption_lapse(*, exemption_id: int, actor: User | None, on: date | None = None) -> Exemption:
     """The exemption lapses (job not started, § 10 ended, Profillage changed): NO_KP_YET, Kennung removed."""
     with transaction.atomic():
-        exemption = Exemption.objects.get(pk=exemption_id)
-        case: Case = lock_case(exemption.case_id)
-        exemption = (
-            Exemption.objects.select_for_update(of=("self",))
-            .select_related("einstellungszusage", "paragraph10_reason")
-            .get(pk=exemption_id)
-        )
+        exemption, case = _lock_exemption(exemption_id)
         on = on or today()
         decision = require(
             x_rules.exemption_lapses(exemption_facts(exemption), on=on, bundesland=case.team.jobcenter.bundesland)

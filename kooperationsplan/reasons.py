@@ -68,7 +68,11 @@ TEXTS: dict[str, str] = {
     "review.due": "Die Überprüfung ist fällig (spätestens {review_due}).",
     "review.early_trigger": "Eine vorzeitige Überprüfung ist wegen eines Anlasses nötig.",
     "review.before_due": "Eine Überprüfung ist jederzeit vor dem Fälligkeitstag möglich.",
-    "review.adapted": "Der Kooperationsplan wurde in derselben Version angepasst.",
+    "review.term_ended": "Die Laufzeit des Kooperationsplans ist am {valid_to} abgelaufen: bitte fortschreiben "
+    "(neue Version) statt anpassen.",
+    "kp.not_under_review": "Der Kooperationsplan ist nicht in Überprüfung (Status: {status}).",
+    "review.adapted": "Der Kooperationsplan wird in derselben Version angepasst; die nächste Überprüfung ist "
+    "spätestens am {review_due}.",
     "review.change_note_required": "Bitte beschreiben Sie die Anpassung.",
     "eb.zero_without_reason": "Eine Mindestanzahl von 0 braucht eine Begründung.",
     "eb.due_day_invalid": "Der Nachweistag muss zwischen 1 und 28 liegen (angegeben: {day}).",

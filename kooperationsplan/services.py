@@ -22,6 +22,7 @@ from kooperationsplan.models import (
     AssignmentVia,
     ContentItem,
     Eigenbemuehung,
+    EigenbemuehungNachweis,
     Exemption,
     Kooperationsplan,
     KPStatus,
@@ -43,6 +44,7 @@ from kooperationsplan.workflow import (
 )
 from rules import measures as measure_rules
 from rules import plan as plan_rules
+from rules.deadlines import nachweis_periods
 from rules.decision import Reason, allow, combine, refuse
 from rules.letters import LetterKind, enclosures
 from rules.states import KP_TRANSITIONS, MODE_TRANSITIONS, Mode
@@ -234,6 +236,10 @@ def kooperationsplan_activate(
             reminders_close(current, [ReminderKind.D01_REVIEW, ReminderKind.D17_RUECKKEHR])  # R-FS-1: reviewed
             # Its measures that were never assigned were copied into the new version at the Fortschreibung.
             current.assignments.filter(status=AssignmentStatus.PLANNED).delete()
+            # Its evidence periods that have not begun are replaced by those of the new version (D-07).
+            EigenbemuehungNachweis.objects.filter(
+                eigenbemuehung__plan=current, received_on__isnull=True, period_start__gte=valid_from or today()
+            ).delete()
 
         wants_return = bool(return_without_rfb_reason.strip())
         if wants_return:
@@ -263,6 +269,7 @@ def kooperationsplan_activate(
         draft.return_without_rfb_reason = return_without_rfb_reason.strip()
         draft.lock_version += 1
         draft.save()
+        _create_nachweis_periods(draft)
 
         if wants_return:
             _lift_open_bescheide(case, draft, actor)
@@ -288,6 +295,21 @@ def kooperationsplan_activate(
             letter=document.pk,
         )
         return draft
+
+
+def _create_nachweis_periods(plan: Kooperationsplan) -> None:
+    """R-EB-1 / D-07: one evidence row per period of every Eigenbemühung over the KP term, each with the day the
+    Nachweis is due; the nightly scan reminds of them and proposes a breach after the grace period (R-EB-4)."""
+    if plan.valid_from is None or plan.valid_to is None:
+        return
+    EigenbemuehungNachweis.objects.bulk_create(
+        (
+            EigenbemuehungNachweis(eigenbemuehung=eb, period_start=start, period_end=end, due_on=due)
+            for eb in plan.eigenbemuehungen.all()
+            for start, end, due in nachweis_periods(plan.valid_from, plan.valid_to, eb.period, eb.nachweis_due_day)
+        ),
+        ignore_conflicts=True,
+    )
 
 
 def _apply_mode_after_activation(case: Any, old: Mode, new: Mode) -> None:
@@ -425,7 +447,8 @@ def kooperationsplan_start_review(*, plan_id: int, actor: User, early_trigger: b
 
 
 def kooperationsplan_adapt(*, plan_id: int, actor: User, change_note: str) -> Kooperationsplan:
-    """UNDER_REVIEW → ACTIVE, same version, with a change note (R-FS-1 "ADAPTED")."""
+    """UNDER_REVIEW → ACTIVE, same version, with a change note (R-FS-1 "ADAPTED"); the next review is due at the
+    latest 6 months after this one (R-KP-4)."""
     with transaction.atomic():
         plan = Kooperationsplan.objects.get(pk=plan_id)
         case = lock_case(plan.case_id)
@@ -433,17 +456,20 @@ def kooperationsplan_adapt(*, plan_id: int, actor: User, change_note: str) -> Ko
         sources = ("§ 15 Abs. 3 SGB II", "001 §6.4")
         if not change_note.strip():
             raise WorkflowRefused(refuse(Reason("review.change_note_required", "R-FS-1", sources)))
+        decision, next_review = plan_rules.review_after_adaptation(plan_facts(plan), on=today())
+        require(decision)
         row = transition(KP_TRANSITIONS, "5.1", plan.status, "adapt")
         plan.status = row.target
+        plan.review_due = next_review
         plan.lock_version += 1
-        plan.save(update_fields=["status", "lock_version"])
+        plan.save(update_fields=["status", "review_due", "lock_version"])
         reminders_close(plan, [ReminderKind.D01_REVIEW, ReminderKind.D17_RUECKKEHR])  # R-FS-1 "ADAPTED"
         record(
             case,
             actor,
             "kooperationsplan.adapted",
-            "Kooperationsplan angepasst (gleiche Version)",
-            allow(Reason("review.adapted", "R-FS-1", sources)),
+            f"Kooperationsplan angepasst (gleiche Version), Überprüfung spätestens am {next_review:%d.%m.%Y}",
+            decision,
             note=change_note.strip(),
         )
         return plan
@@ -511,11 +537,14 @@ def kooperationsplan_save_content(
         )
         plan.steps.all().delete()
         Step.objects.bulk_create(Step(plan=plan, position=index, **step) for index, step in enumerate(steps))
-        if plan.eigenbemuehungen.filter(nachweise__isnull=False).exists():
-            # Evidence already refers to these items: a change of the Eigenbemühungen needs a new version.
-            raise WorkflowRefused(refuse(Reason("kp.eb_has_evidence", "R-FS-1", ("001 §6.4", "001 §5.2"))))
-        plan.eigenbemuehungen.all().delete()
-        Eigenbemuehung.objects.bulk_create(Eigenbemuehung(plan=plan, **eb) for eb in eigenbemuehungen)
+        if [_eb_values(eb) for eb in plan.eigenbemuehungen.order_by("pk")] != [
+            _eb_values(eb) for eb in eigenbemuehungen
+        ]:
+            if plan.eigenbemuehungen.filter(nachweise__isnull=False).exists():
+                # Evidence periods refer to these items: a change of the Eigenbemühungen needs a new version.
+                raise WorkflowRefused(refuse(Reason("kp.eb_has_evidence", "R-FS-1", ("001 §6.4", "001 §5.2"))))
+            plan.eigenbemuehungen.all().delete()
+            Eigenbemuehung.objects.bulk_create(Eigenbemuehung(plan=plan, **eb) for eb in eigenbemuehungen)
         decisions = [allow(Reason("kp.should_be_made", "R-KP-1", ("§ 15 Abs. 2 SGB II", "001 §4.1")))]
         if massnahmen is not None:
             decisions += _replace_planned_measures(plan, massnahmen)
@@ -529,6 +558,17 @@ def kooperationsplan_save_content(
             lock_version=plan.lock_version,
         )
         return plan
+
+
+EB_FIELDS = ("kind", "description", "min_count", "min_count_zero_reason", "period", "nachweis_form", "nachweis_due_day")
+
+
+def _eb_values(eb: Any) -> tuple[Any, ...]:
+    """The content of an Eigenbemühung, from a row or from the editor's values, for comparison."""
+    get = eb.get if isinstance(eb, dict) else lambda field, default=None: getattr(eb, field, default)
+    return tuple(
+        get(field, "") if field in ("description", "min_count_zero_reason") else get(field) for field in EB_FIELDS
+    )
 
 
 def _replace_planned_measures(plan: Kooperationsplan, massnahmen: list[dict[str, Any]]) -> list[Any]:

@@ -273,9 +273,17 @@ def queue_reassign(
             case = case_reassign(case_id=case_id, actor=actor, new_responsible_id=new_responsible_id, reason=reason)
         except CaseActionRefused as refused:
             raise WorkflowRefused(refused.decision) from refused
-        Reminder.objects.filter(case=case, assignee_id=previous, status=ReminderStatus.OPEN).update(
-            assignee_id=case.responsible_id
+        moved = list(
+            Reminder.objects.filter(case=case, assignee_id=previous, status=ReminderStatus.OPEN).values_list(
+                "pk", flat=True
+            )
         )
+        Reminder.objects.filter(pk__in=moved).update(assignee_id=case.responsible_id)
+        # Their unread notifications follow them, so the badge and the digest of the new IFK show them.
+        already = Notification.objects.filter(user_id=case.responsible_id, reminder_id__in=moved).values("reminder_id")
+        Notification.objects.filter(reminder_id__in=moved, user_id=previous, read_at__isnull=True).exclude(
+            reminder_id__in=already
+        ).update(user_id=case.responsible_id)
         if plan is not None:
             name = case.responsible.get_full_name() or case.responsible.username
             _review_decided(

@@ -270,3 +270,20 @@ def kp_may_be_abandoned(facts: CaseFacts, *, note: str) -> Decision:
     if not note.strip():
         return refuse(Reason("nokp.disagreement_required", "R-NOKP-1", sources))
     return allow(Reason("nokp.no_agreement", "R-NOKP-1", sources))
+
+
+def review_after_adaptation(plan: PlanFacts, *, on: date) -> tuple[Decision, date]:
+    """R-FS-1 "ADAPTED" / R-KP-4: a plan reviewed and adapted in the same version is next reviewed at the latest
+    6 months after this review, and never after the end of its term. A term that has already ended cannot be
+    adapted: the plan is fortgeschrieben (new version) instead."""
+    sources = ("§ 15 Abs. 3 SGB II", "001 §6.4")
+    months = int_param("kp.review_months", on)
+    if plan.status is not KPStatus.UNDER_REVIEW:
+        return refuse(Reason("kp.not_under_review", "R-FS-1", sources, {"status": plan.status.value})), on
+    if plan.valid_to is not None and plan.valid_to <= on:
+        return refuse(Reason("review.term_ended", "R-FS-1", sources, {"valid_to": plan.valid_to.isoformat()})), on
+    next_review = add_months(on, months)
+    if plan.valid_to is not None:
+        next_review = min(next_review, plan.valid_to)
+    reason = Reason("review.adapted", "R-FS-1", sources, {"review_due": next_review.isoformat(), "months": months})
+    return allow(reason), next_review

@@ -756,7 +756,9 @@ def test_another_team_gets_404_on_every_editor_url_and_fragment(draft, ifk_sued)
     for method, path, data in editor_requests(draft):
         response = getattr(client, method)(path, data)
         assert response.status_code == 404, (method, path, response.status_code)
-        assert draft.case.elb.last_name not in response.content.decode()
+        page = response.content.decode()
+        assert draft.case.elb.kundennummer not in page
+        assert draft.case.elb.full_name not in page
     assert snapshot(draft) == before
     denied = AccessLog.objects.filter(case_id_accessed=draft.case_id, user=ifk_sued)
     assert denied.count() == len(editor_requests(draft))
@@ -919,7 +921,9 @@ def test_saving_replaces_only_the_planned_measures_of_this_plan(client, case, sp
     plan.refresh_from_db()
     old_planned = MassnahmeZuweisungFactory(plan=plan)
     new = MassnahmeFactory(title="Neu im Plan")
-    response = client.post(url("plan_edit", plan), form_data(plan, measures=[measure_row(new)]))
+    # The Eigenbemühungen stay as they are: their evidence periods run (a change would need a new version).
+    unchanged = {**EB, "description": "Ich bewerbe mich schriftlich oder online."}
+    response = client.post(url("plan_edit", plan), form_data(plan, ebs=[unchanged], measures=[measure_row(new)]))
     assert response.status_code == 302
     rows = MassnahmeZuweisung.objects.filter(plan=plan)
     assert set(rows.values_list("massnahme__title", "status")) == {

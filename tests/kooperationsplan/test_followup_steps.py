@@ -195,10 +195,21 @@ def test_an_appointment_of_another_case_is_404(clock, ifk_nord):
 
 
 def nachweis_for(plan) -> EigenbemuehungNachweis:
-    eb = plan.eigenbemuehungen.get()
-    return EigenbemuehungNachweis.objects.create(
-        eigenbemuehung=eb, period_start=date(2026, 3, 1), period_end=date(2026, 3, 31), due_on=date(2026, 4, 5)
+    """The evidence period March 2026, created with the plan's activation on 02.03. (R-EB-1, D-07)."""
+    return EigenbemuehungNachweis.objects.get(eigenbemuehung__plan=plan, period_start=date(2026, 3, 2))
+
+
+def test_activation_creates_the_evidence_periods_of_the_term(clock):
+    plan = active_plan(new_case())
+    periods = list(
+        EigenbemuehungNachweis.objects.filter(eigenbemuehung__plan=plan)
+        .order_by("period_start")
+        .values_list("period_start", "period_end", "due_on")
     )
+    # Term 02.03.–02.09.2026, monthly evidence "bis zum 5. des Folgemonats".
+    assert periods[0] == (date(2026, 3, 2), date(2026, 3, 31), date(2026, 4, 5))
+    assert periods[-1] == (date(2026, 9, 1), date(2026, 9, 2), date(2026, 10, 5))
+    assert len(periods) == 7
 
 
 def test_incomplete_evidence_is_recorded_and_named_incomplete(clock):
@@ -389,6 +400,7 @@ def test_a_review_ends_with_an_adapted_plan_of_the_same_version(clock):
     assert response.status_code == 302
     plan.refresh_from_db()
     assert (plan.status, plan.version_number) == ("ACTIVE", 1)
+    assert plan.review_due == plan.valid_to  # R-FS-1: again at the latest after 6 months, within the term
     assert last_event(case).data["note"] == "Schritt 2 erledigt, Termin verschoben."
 
 

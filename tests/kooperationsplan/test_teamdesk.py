@@ -315,6 +315,7 @@ def test_reassign_from_an_overdue_review(ifk_nord, ifk_nord2, tl_nord):
     case = CaseFactory(responsible=ifk_nord)
     plan = overdue_plan(case, 20)
     reminder = ReminderFactory(case=case)
+    unread = Notification.objects.create(user=ifk_nord, case=case, reminder=reminder, message="Überprüfung fällig")
     page = client_for(tl_nord).get(f"/team/ueberpruefung/{plan.pk}/").content.decode()
     assert f'<option value="{ifk_nord2.pk}">' in page
     assert f'<option value="{ifk_nord.pk}">' not in page  # the current IFK is no choice
@@ -334,7 +335,11 @@ def test_reassign_from_an_overdue_review(ifk_nord, ifk_nord2, tl_nord):
     assert event.data["from"] == ifk_nord.pk
     assert event.data["to"] == ifk_nord2.pk
     assert "langfristig erkrankt" in event.summary
-    assert Notification.objects.get(user=ifk_nord2).case == case
+    # The unread notification of the moved reminder follows it; the TL's message tells the new IFK why.
+    unread.refresh_from_db()
+    assert unread.user == ifk_nord2
+    assert set(Notification.objects.filter(user=ifk_nord2).values_list("case", flat=True)) == {case.pk}
+    assert not Notification.objects.filter(user=ifk_nord).exists()
     # The review is answered: off the queue, recorded as returned to the new IFK.
     assert plan not in overdue_reviews(tl_nord, on=TODAY)
     assert TeamLeadApproval.objects.get(kind="REVIEW_OVERDUE", subject_id=plan.pk).status == "RETURNED"

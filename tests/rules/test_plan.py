@@ -27,6 +27,7 @@ from rules.plan import (
     pa_complete,
     pa_due_on_case_creation,
     return_without_rfb,
+    review_after_adaptation,
     review_may_start,
     rfb_applies,
     rfb_in_cooperation,
@@ -427,3 +428,22 @@ def test_R_KP_9_case_header_says_whether_an_rfb_applies_and_why(mode, applies, c
 def test_R_NOKP_1_no_kp_came_about_in_the_beratung(mode, draft, current, note, allowed, code, rule_id) -> None:
     facts = case(mode=mode, draft=complete_draft() if draft else None, current_plan=active_plan() if current else None)
     assert_decision(kp_may_be_abandoned(facts, note=note), allowed=allowed, code=code, rule_id=rule_id)
+
+
+@pytest.mark.parametrize(
+    ("valid_to", "on", "allowed", "code", "next_review"),
+    [
+        # A long term: the next review 6 months after this one (end-of-month clamp: 31.08. → 28.02.).
+        (date(2027, 12, 31), date(2026, 8, 31), True, "review.adapted", date(2027, 2, 28)),
+        # Never after the end of the term.
+        (date(2026, 12, 31), date(2026, 8, 31), True, "review.adapted", date(2026, 12, 31)),
+        # An ended term is fortgeschrieben, not adapted.
+        (date(2026, 8, 31), date(2026, 8, 31), False, "review.term_ended", date(2026, 8, 31)),
+    ],
+)
+def test_R_FS_1_an_adapted_plan_is_reviewed_again_within_six_months(valid_to, on, allowed, code, next_review) -> None:
+    plan = active_plan(status=KPStatus.UNDER_REVIEW, valid_to=valid_to)
+    decision, review = review_after_adaptation(plan, on=on)
+    assert_decision(decision, allowed=allowed, code=code, rule_id="R-FS-1")
+    assert review == next_review
+    assert not review_after_adaptation(active_plan(), on=on)[0].allowed  # only a plan under review
