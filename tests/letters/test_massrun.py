@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 import pytest
 import time_machine
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 
 from kooperationsplan import massrun
@@ -243,3 +244,13 @@ def test_continue_hands_open_items_to_the_worker_again(clock, ifk_nord):
     response = client_for(ifk_nord).post(f"/serienbriefe/{run.pk}/fortsetzen/")
     assert response.status_code == 302
     assert massrun.massrun_progress(run) == massrun.Progress(total=1, done=1, failed=0, pending=0)
+
+
+def test_progress_bar_numbers_are_not_localised():
+    run = LetterRun(pk=1)
+    html = render_to_string(
+        "kooperationsplan/massrun/_progress.html",
+        {"run": run, "progress": massrun.Progress(total=1500, done=1200, failed=0, pending=300)},
+    )
+    assert 'max="1500" value="1200"' in html
+    assert "1.200 von 1.500 Fällen" in html  # German digit grouping in the text

@@ -195,3 +195,10 @@ def test_t17_hostile_free_text_through_the_workflow_is_escaped_on_the_page_and_g
     pdf = pikepdf.open(io.BytesIO(bytes(letter.pdf)))
     assert len(pdf.pages) > 2
     assert str(pdf.Root.Lang) == "de"
+
+
+def test_ids_and_numbers_in_markup_are_not_localised(kp_letter, ifk_nord):
+    """USE_THOUSAND_SEPARATOR: a pk of 1234 must not become "1.234" in an id or a number attribute."""
+    Letter.objects.filter(pk=kp_letter.pk).update(id=1234)
+    html = client_for(ifk_nord).get(f"/faelle/{kp_letter.case_id}/schreiben/").content.decode()
+    assert 'id="letter-1234"' in html
