@@ -29,12 +29,12 @@ from kooperationsplan.models import Notification, NotificationDigest, Reminder, 
 from kooperationsplan.tasks import notification_digest
 from rules.dates import add_months
 from tests.factories import CaseFactory, KooperationsplanFactory, PotenzialanalyseFactory
+from tests.redis_server import redis_url
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("celery-nightly")]
 
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = str(Path(sys.executable).with_name("celery"))
-BROKER = "redis://127.0.0.1:6379/6"
 QUEUE = f"kp-nightly-test-{os.getpid()}"
 
 
@@ -53,7 +53,7 @@ def environment() -> dict[str, str]:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.test_settings",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_BROKER_URL": BROKER,
+        "CELERY_BROKER_URL": redis_url(6),
         "CELERY_TASK_DEFAULT_QUEUE": QUEUE,
     }
 
@@ -83,7 +83,7 @@ def process(arguments: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]
 @contextmanager
 def real_broker() -> Iterator[None]:
     """This test process sends to the real broker too (the suite runs tasks eagerly otherwise)."""
-    keys = {"CELERY_BROKER_URL": BROKER, "CELERY_TASK_ALWAYS_EAGER": False, "CELERY_TASK_DEFAULT_QUEUE": QUEUE}
+    keys = {"CELERY_BROKER_URL": redis_url(6), "CELERY_TASK_ALWAYS_EAGER": False, "CELERY_TASK_DEFAULT_QUEUE": QUEUE}
     saved = {key: app.conf[key] for key in keys}
 
     def reset() -> None:

@@ -2,7 +2,8 @@
 
 Each worker is `celery -A config worker` in a subprocess on a queue of its own, connected to the test
 database (the tests are transactional, so the worker sees the committed rows). T14 uses Redis db 5 of the
-shared server; T9 starts a private redis-server on a free port, so that it can be stopped and started.
+test Redis (tests/redis_server.py); T9 starts a private redis-server on a free port, so that it can be
+stopped and started.
 """
 
 from __future__ import annotations
@@ -32,12 +33,12 @@ from tests.conftest import client_for
 from tests.factories import CaseFactory
 from tests.kooperationsplan.workflow_helpers import active_plan, new_case
 from tests.letters.snapshots import recipients, snapshot
+from tests.redis_server import redis_url
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("celery-letters")]
 
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = str(Path(sys.executable).with_name("celery"))
-SHARED_BROKER = "redis://127.0.0.1:6379/5"
 
 
 def free_port() -> int:
@@ -164,8 +165,9 @@ def test_t14_worker_killed_while_rendering_letter_is_stored_once_after_redeliver
     case = CaseFactory(responsible=ifk_nord)
     snap = snapshot("AUFF_15_5")
     snap["content"]["breach"] = "Die vereinbarten Bewerbungsnachweise fehlen. " * 900  # a long letter: seconds
-    with broker(SHARED_BROKER, queue):
-        first = workers(SHARED_BROKER, queue)
+    shared_broker = redis_url(5)
+    with broker(shared_broker, queue):
+        first = workers(shared_broker, queue)
         letter = services.letter_issue(
             case=case,
             kind="AUFF_15_5",
@@ -184,7 +186,7 @@ def test_t14_worker_killed_while_rendering_letter_is_stored_once_after_redeliver
         assert status(letter.pk) == ("ISSUED", 1)
         assert not ArchiveEntry.objects.filter(letter_id=letter.pk).exists()
 
-        workers(SHARED_BROKER, queue)
+        workers(shared_broker, queue)
         wait_for(lambda: status(letter.pk)[0] == "RENDERED", timeout=90, what="Zustellung an den zweiten Worker")
         letter.refresh_from_db()
         assert letter.render_attempts == 2
