@@ -135,7 +135,9 @@ LANGUAGES = [("de", "Deutsch")]
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
 USE_TZ = True
-USE_THOUSAND_SEPARATOR = True
+# No automatic thousand separators: ids in URLs, form values and data attributes must stay plain numbers
+# (an id 1234 printed as "1.234" breaks a link); counts that need one use `intcomma` explicitly.
+USE_THOUSAND_SEPARATOR = False
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / ".local" / "staticfiles"

@@ -233,3 +233,14 @@ def test_a_vorlage_on_the_case_page_links_the_team_lead_to_the_desk(ifk_nord, tl
     ifk_page = client_for(ifk_nord).get(f"/faelle/{case.pk}/").content.decode()
     assert "Schlichtung nach gescheitertem KP" in ifk_page
     assert link not in ifk_page
+
+
+def test_ids_above_999_stay_plain_numbers_in_links_and_forms(ifk_nord, clock):
+    """German digit grouping must not reach ids: "12.345" in a hidden field or link would break the step."""
+    case = new_case(ifk=ifk_nord)
+    plan = active_plan(case)
+    escalation = EscalationFactory(id=12345, case=case, plan=plan)
+    page = client_for(ifk_nord).get(f"/faelle/{case.pk}/aktion/intervention_invite/?escalation=12345")
+    assert page.status_code == 200
+    assert 'name="escalation" value="12345"' in page.content.decode()
+    assert f"?escalation={escalation.pk}" in client_for(ifk_nord).get(f"/faelle/{case.pk}/").content.decode()
