@@ -47,6 +47,7 @@ def plan_facts(plan: Kooperationsplan) -> rf.PlanFacts:
             for eb in plan.eigenbemuehungen.all()
         ),
         steps=plan.steps.count(),
+        naechstes_ziel=bool(plan.naechstes_ziel.strip()),
     )
 
 

@@ -34,6 +34,9 @@ TEXTS: dict[str, str] = {
     "kp.review_due": "Der Kooperationsplan ist spätestens nach {months} Monaten zu überprüfen: bis zum {review_due}.",
     "kp.soll_missing": "Der Soll-Inhalt „{item}“ muss ausgefüllt sein.",
     "kp.soll_undecided": "Beim Soll-Inhalt „{item}“ fehlt ein Text oder die Angabe „nicht relevant“.",
+    "kp.next_goal_missing": "Bitte halten Sie das nächste Ziel fest (Pflichtangabe des Kooperationsplans).",
+    "kp.steps_missing": "Bitte halten Sie mindestens einen nächsten Schritt fest (Pflichtangabe des "
+    "Kooperationsplans).",
     "kp.content_complete": "Alle Soll-Inhalte sind ausgefüllt oder als nicht relevant markiert.",
     "kp.infoblatt_missing": "Die Aushändigung des Info-Blatts „VB-Eigenbemühungen/Vorstellungsgespräche“ ist mit Datum "
     "und Beratungsvermerk zu dokumentieren.",

@@ -57,6 +57,7 @@ class PlanFacts:
     eigenbemuehungen: tuple[EigenbemuehungFacts, ...] = ()
     steps: int = 0
     has_rfb_block: bool = False
+    naechstes_ziel: bool = False  # the next goal is written down (R-KP-5, RULES.md 6.2 KP_DOKUMENT)
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,12 @@ def kp_content_complete(plan: PlanFacts) -> Decision:
     undecided = [kind.value for kind in OPTIONAL_SOLL if kind not in plan.filled and kind not in plan.not_relevant]
     reasons = [Reason("kp.soll_missing", "R-KP-5", sources, {"item": item}) for item in missing]
     reasons += [Reason("kp.soll_undecided", "R-KP-5", sources, {"item": item}) for item in undecided]
+    # R-KP-5 "The KP also records the next goal, the next steps"; RULES.md 6.2 makes both required fields of the
+    # KP document.
+    if not plan.naechstes_ziel:
+        reasons.append(Reason("kp.next_goal_missing", "R-KP-5", (*sources, "RULES.md 6.2")))
+    if plan.steps < 1:
+        reasons.append(Reason("kp.steps_missing", "R-KP-5", (*sources, "RULES.md 6.2")))
     if reasons:
         return refuse(*reasons)
     return allow(Reason("kp.content_complete", "R-KP-5", sources))

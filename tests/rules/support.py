@@ -59,6 +59,8 @@ def complete_draft(**overrides: Any) -> PlanFacts:
         infoblatt_on=date(2026, 3, 2),
         beratungsvermerk="Beratungsvermerk vom 02.03.2026",
         eigenbemuehungen=(eb(),),
+        naechstes_ziel=True,
+        steps=3,
     )
     return replace(plan, **overrides)
 

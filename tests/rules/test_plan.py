@@ -208,6 +208,22 @@ def test_R_KP_5_soll_inhalte_filled_or_explicitly_not_relevant(filled, not_relev
 
 
 @pytest.mark.parametrize(
+    ("next_goal", "steps", "codes"),
+    [
+        (True, 1, []),
+        (False, 3, ["kp.next_goal_missing"]),
+        (True, 0, ["kp.steps_missing"]),
+        (False, 0, ["kp.next_goal_missing", "kp.steps_missing"]),
+    ],
+)
+def test_R_KP_5_the_kp_records_the_next_goal_and_the_next_steps(next_goal, steps, codes) -> None:
+    decision = kp_content_complete(complete_draft(naechstes_ziel=next_goal, steps=steps))
+    assert decision.allowed is (codes == [])
+    assert [reason.code for reason in decision.reasons] == (codes or ["kp.content_complete"])
+    assert all(reason.rule_id == "R-KP-5" for reason in decision.reasons)
+
+
+@pytest.mark.parametrize(
     ("same_bg", "allowed", "code"),
     [(True, True, "kp.bg_member_linked"), (False, False, "kp.bg_member_foreign")],
 )
