@@ -12,6 +12,7 @@ from typing import Any, cast
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,6 +24,7 @@ from cases.selectors import case_get_for_view
 from kooperationsplan import escalations, exemptions, measures, schlichtung, services
 from kooperationsplan import forms as kp_forms
 from kooperationsplan.actions import Action, case_next_actions
+from kooperationsplan.facts import case_facts
 from kooperationsplan.models import (
     Appointment,
     EigenbemuehungNachweis,
@@ -46,29 +48,40 @@ from kooperationsplan.selectors import (
     timeline_list,
 )
 from kooperationsplan.workflow import ConcurrentEdit, WorkflowRefused
+from letters.models import Letter
+from letters.views import preview_copies
+from rules.facts import CaseFacts
 
 TIMELINE_PAGE_SIZE = 30
 
 
-def _page(request: HttpRequest, case: Case, template: str, tab: str, status: int = 200, **context: Any) -> HttpResponse:
+def _page(
+    request: HttpRequest,
+    case: Case,
+    template: str,
+    tab: str,
+    status: int = 200,
+    facts: CaseFacts | None = None,
+    **context: Any,
+) -> HttpResponse:
     today = timezone.localdate()
+    header = case_header(case, on=today, facts=facts)
     return render(
-        request,
-        template,
-        {"case": case, "tab": tab, "header": case_header(case, on=today), "today": today, **context},
-        status=status,
+        request, template, {"case": case, "tab": tab, "header": header, "today": today, **context}, status=status
     )
 
 
 @require_http_methods(["GET"])
 def case_overview(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_get_for_view(request, case_id)
-    actions = case_next_actions(case, on=timezone.localdate())
+    facts = case_facts(case)  # once for the header and the next actions
+    actions = case_next_actions(case, on=timezone.localdate(), facts=facts)
     return _page(
         request,
         case,
         "kooperationsplan/case_overview.html",
         "overview",
+        facts=facts,
         allowed_actions=[action for action in actions if action.allowed],
         refused_actions=[action for action in actions if not action.allowed],
         escalations=escalations_list(case),
@@ -628,7 +641,10 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
         request.POST if request.method == "POST" else None, initial={"token": secrets.token_hex(16)}, **form_kwargs
     )
     refused_reasons: list[dict[str, Any]] = []
-    if request.method == "POST" and form.is_valid():
+    previews: list[dict[str, Any]] = []
+    if request.method == "POST" and form.is_valid() and action in LETTER_STEPS and "vorschau" in request.POST:
+        previews, refused_reasons = _letter_previews(case, user, step, dict(form.cleaned_data), target)
+    elif request.method == "POST" and form.is_valid():
         try:
             url = step.run(case, user, dict(form.cleaned_data), target)
         except WorkflowRefused as refused:
@@ -648,5 +664,50 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
         target=target,
         explanation=explanation,
         refused_reasons=refused_reasons,
+        previews=previews,
+        with_preview=action in LETTER_STEPS,
         status=status,
     )
+
+
+# The steps that issue a letter: their form offers a preview of exactly the letter the step would issue.
+LETTER_STEPS = frozenset(
+    {
+        "invitation",
+        "intervention_invite",
+        "aufforderung_15_5",
+        "aufforderung_15_6",
+        "anhoerung",
+        "anhoerung_32",
+        "zuw_schreiben",
+        "zuw_bescheid",
+    }
+)
+
+
+class _PreviewOnly(Exception):
+    """Raised to roll back a step that was run only to show its letters."""
+
+
+def _letter_previews(
+    case: Case, user: User, step: Step, data: dict[str, Any], target: dict[str, int]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Run the step in a transaction that is rolled back and render the letters it froze (DESIGN.md "issue =
+    freeze, then render"): the preview is the letter the step will issue, with the rules' RFB and recipients;
+    nothing is saved, no job is dispatched. A refusal comes back as the step's own reasons."""
+    previews: list[dict[str, Any]] = []
+    last = Letter.objects.filter(case=case).order_by("-pk").values_list("pk", flat=True).first() or 0
+    # A fresh token: the preview must never find (and show) a letter issued before under the form's token.
+    data = {**data, "token": f"vorschau-{secrets.token_hex(16)}"} if "token" in data else data
+    try:
+        with transaction.atomic():
+            step.run(case, user, data, target)
+            for letter in Letter.objects.filter(case=case, pk__gt=last).order_by("pk"):
+                previews.append(
+                    {"title": letter.get_kind_display(), "letter": letter, "copies": preview_copies(letter)}
+                )
+            raise _PreviewOnly
+    except _PreviewOnly:
+        return previews, []
+    except WorkflowRefused as refused:
+        return [], [explain(reason) for reason in refused.decision.reasons]

@@ -94,6 +94,16 @@ def test_guided_escalation_from_missing_eigenbemuehungen_to_aufforderung(page, l
     auff.click()
     page.get_by_label("Konkrete Mitwirkungshandlung").fill("Legen Sie Nachweise über fünf Bewerbungen vor.")
     page.get_by_label("Frist").fill((timezone.localdate() + timedelta(days=21)).isoformat())
+    # The letter as it will be issued: the concrete duty with its RFB, nothing saved yet (issue 5).
+    page.get_by_role("button", name="Vorschau des Schreibens").click()
+    preview = page.get_by_role("region", name="Inhalt des Schreibens")
+    expect(preview).to_contain_text("Legen Sie Nachweise über fünf Bewerbungen vor.")
+    expect(preview).to_contain_text("Rechtsfolgenbelehrung")
+    assert not Letter.objects.filter(case=case, kind="AUFF_15_5").exists()
+    assert_no_axe_violations(axe, page)
+    expect(page.get_by_label("Konkrete Mitwirkungshandlung")).to_have_value(
+        "Legen Sie Nachweise über fünf Bewerbungen vor."
+    )
     page.get_by_role("button", name="Ausführen").click()
     expect(page.get_by_text("Die Aufforderung mit Rechtsfolgenbelehrung wurde erstellt.")).to_be_visible()
     expect(page.locator("#rfb-status")).to_contain_text("gilt derzeit")

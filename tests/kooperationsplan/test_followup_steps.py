@@ -459,3 +459,57 @@ def test_a_festgestellte_minderung_is_lifted_on_compliance(clock):
     assert escalation.status == "AUFGEHOBEN"
     assert any(code.startswith("R-SAN-2:minderung.lift") for code in last_event(case).reason_codes)
     assert timedelta(0) <= date(2026, 5, 20) - escalation.minderung_start
+
+
+# --- Preview of the letter a step will issue -----------------------------------------------------------------
+
+
+def test_a_step_shows_the_letter_it_will_issue_and_saves_nothing(clock):
+    case = new_case()
+    active_plan(case)
+    before = (Letter.objects.count(), Appointment.objects.count(), TimelineEvent.objects.count())
+    data = {
+        "kind": "FOLGE",
+        "date": "2026-03-12",
+        "time": "10:30",
+        "location": "Raum 2.14",
+        "meldezweck": "Besprechung Ihrer Bewerbungsunterlagen",
+        "documents_to_bring": "Lebenslauf",
+        "choice": "DEFAULT",
+        "deviation_reason": "",
+        "token": "form-token-1",
+        "vorschau": "1",
+    }
+    response = post(case.responsible, case, "invitation", data)
+    html = unescape(response.content.decode())
+    assert response.status_code == 200
+    assert "Vorschau: so wird das Schreiben ausgestellt" in html
+    assert "Besprechung Ihrer Bewerbungsunterlagen" in html  # the Meldezweck in the letter itself
+    assert "Rechtsfolgenbelehrung" in html  # P1: a follow-up invitation carries an RFB
+    assert (Letter.objects.count(), Appointment.objects.count(), TimelineEvent.objects.count()) == before
+    # The form keeps the input; issuing it for real creates the letter once.
+    assert 'value="Raum 2.14"' in html
+    response = post(
+        case.responsible, case, "invitation", {key: value for key, value in data.items() if key != "vorschau"}
+    )
+    assert response.status_code == 302
+    assert Letter.objects.filter(case=case, kind="EINL_RFB").count() == 1
+
+
+def test_the_preview_of_a_refused_step_shows_the_reasons(clock):
+    case = new_case()  # no Potenzialanalyse, no plan: no breach can be recorded, no Aufforderung § 15 Abs. 6
+    response = post(
+        case.responsible,
+        case,
+        "aufforderung_15_6",
+        {
+            "duty": "Bewerbungen nachweisen.",
+            "deadline": "2026-03-30",
+            "breach_description": "",
+            "token": "t",
+            "vorschau": "1",
+        },
+    )
+    assert response.status_code == 422
+    assert "Eine Aufforderung nach § 15 Abs. 6 setzt voraus" in unescape(response.content.decode())
+    assert not Letter.objects.filter(case=case).exists()
