@@ -57,8 +57,12 @@ def _action(name: str, label: str, decision: Decision, **target: int) -> Action:
     return Action(name, label, decision.allowed, [explain(reason) for reason in decision.reasons], target)
 
 
-def case_next_actions(case: Case, *, on: date) -> list[Action]:
-    facts = case_facts(case)
+def case_next_actions(case: Case, *, on: date, facts: CaseFacts | None = None) -> list[Action]:
+    """`facts`: the case's facts if the caller has loaded them already (the case page shares them with its
+    header)."""
+    if case.closed_on is not None:
+        return []  # RULES.md 5.1: a closed case takes no further step
+    facts = facts if facts is not None else case_facts(case)
     actions: list[Action] = []
     actions += _plan_actions(facts, on)
     actions += _invitation_actions(facts, on)
@@ -335,6 +339,10 @@ def _schlichtung_actions(case: Case, facts: CaseFacts) -> list[Action]:
 
 def _mode_actions(case: Case, facts: CaseFacts, on: date) -> list[Action]:
     actions = _schlichtung_actions(case, facts) + _exemption_actions(case, on)
+    closing = plan_rules.case_may_be_closed(
+        facts, closed_on=on, leistungsbeginn=case.leistungsbeginn, on=on, note="(Vermerk folgt)"
+    )
+    actions.append(_action("case_close", "Fall abschließen (Leistungsbezug beendet)", closing))
     if facts.mode is not Mode.EXEMPT:
         failed = case.plans.filter(status=KPStatus.FAILED).order_by("-pk").first()
         after_failed = failed is not None and facts.mode is Mode.NO_KP_15_6

@@ -12,7 +12,7 @@ from kooperationsplan.facts import case_facts, exemption_facts
 from kooperationsplan.models import Exemption
 from kooperationsplan.reminders import Kind as ReminderKind
 from kooperationsplan.reminders import reminders_close
-from kooperationsplan.services import set_mode
+from kooperationsplan.services import end_current_plan, set_mode
 from kooperationsplan.workflow import WorkflowRefused, lock_case, record, require, today
 from rules import exemptions as x_rules
 from rules.decision import Decision, Reason, allow, refuse
@@ -94,6 +94,7 @@ def exemption_record(
             recorded_by=actor,
             recorded_on=on,
         )
+        end_current_plan(case, actor, Reason("kp.ended_by_exemption", "R-EXC-4", ("001 §8", "RULES.md 5.1")))
         set_mode(case, "exemption_recorded")
         reminders_close(case, [ReminderKind.KP_FEHLT])  # R-EXC-4: no KP is made, with the Kennung KP
         record(

@@ -337,3 +337,8 @@ class MinderungLiftForm(forms.Form):
         coerce=lambda value: value == "1",
         widget=forms.RadioSelect,
     )
+
+
+class CaseCloseForm(forms.Form):
+    closed_on = day("Leistungsbezug beendet am")
+    note = text("Vermerk", help_text="Zum Beispiel: Arbeitsaufnahme mit bedarfsdeckendem Einkommen, Umzug.")

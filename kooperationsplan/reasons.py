@@ -340,6 +340,17 @@ TEXTS: dict[str, str] = {
     "übertragen werden.",
     "reassign.same_person": "Diese Integrationsfachkraft ist bereits zuständig.",
     "reassign.allowed": "Die Teamleitung überträgt den Fall einer Integrationsfachkraft desselben Teams.",
+    # Closing a case (RULES.md 5.1 → ENDED)
+    "case.schlichtung_running": "Während einer Schlichtung kann der Fall nicht abgeschlossen werden; bitte zuerst "
+    "ihr Ergebnis erfassen.",
+    "case.closed_in_future": "Das Ende des Leistungsbezugs darf nicht in der Zukunft liegen.",
+    "case.closed_before_start": "Das Ende des Leistungsbezugs darf nicht vor seinem Beginn ({start}) liegen.",
+    "case.close_note_required": "Bitte vermerken Sie, warum der Leistungsbezug endet.",
+    "case.closed": "Der Leistungsbezug endete am {closed_on}: der Fall wird abgeschlossen.",
+    "case.is_closed": "Der Fall ist abgeschlossen (Leistungsbezug beendet am {closed_on}); es sind keine Schritte "
+    "mehr möglich.",
+    "kp.ended_with_case": "Der Kooperationsplan endet mit dem Fall.",
+    "kp.ended_by_exemption": "Mit der Ausnahme endet der Kooperationsplan; die Kennung KP ist gesetzt.",
     # Generic
     "transition.not_allowed": "Dieser Schritt ist im aktuellen Stand nicht vorgesehen ({from} → {event}).",
 }

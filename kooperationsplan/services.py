@@ -28,6 +28,7 @@ from kooperationsplan.models import (
     KPStatus,
     Massnahme,
     MassnahmeZuweisung,
+    Reminder,
     Step,
 )
 from kooperationsplan.reminders import Kind as ReminderKind
@@ -598,3 +599,48 @@ def _replace_planned_measures(plan: Kooperationsplan, massnahmen: list[dict[str,
         for row in massnahmen
     )
     return decisions
+
+
+def end_current_plan(case: Any, actor: User | None, reason: Reason) -> Kooperationsplan | None:
+    """RULES.md 5.1 "ACTIVE, UNDER_REVIEW → ENDED" (Leistungsbezug ends, an exemption starts): the plan in force
+    ends and its review reminders are closed. Called inside the caller's transaction, with the case locked."""
+    plan = (
+        Kooperationsplan.objects.select_for_update()
+        .filter(case=case, status__in=(KPStatus.ACTIVE, KPStatus.UNDER_REVIEW))
+        .first()
+    )
+    if plan is None:
+        return None
+    plan.status = transition(KP_TRANSITIONS, "5.1", plan.status, "end").target
+    plan.ended_at = timezone.now()
+    plan.save(update_fields=["status", "ended_at"])
+    reminders_close(plan, [ReminderKind.D01_REVIEW, ReminderKind.D17_RUECKKEHR])
+    record(case, actor, "kooperationsplan.ended", f"Kooperationsplan v{plan.version_number} beendet", allow(reason))
+    return plan
+
+
+def case_close(*, case_id: int, actor: User, closed_on: date, note: str) -> Any:
+    """The Leistungsbezug ended: the case is closed, its plan in force ends (RULES.md 5.1) and its open reminders
+    become obsolete; the case then leaves every list, the worklist and the nightly scans."""
+    with transaction.atomic():
+        case = lock_case(case_id)
+        decision = require(
+            plan_rules.case_may_be_closed(
+                case_facts(case), closed_on=closed_on, leistungsbeginn=case.leistungsbeginn, on=today(), note=note
+            )
+        )
+        end_current_plan(case, actor, Reason("kp.ended_with_case", "RULES-5.1", ("RULES.md 5.1",)))
+        case.closed_on = closed_on
+        case.save(update_fields=["closed_on"])
+        Reminder.objects.filter(case=case, status=Reminder.Status.OPEN).update(
+            status=Reminder.Status.OBSOLETE, done_at=timezone.now()
+        )
+        record(
+            case,
+            actor,
+            "case.closed",
+            f"Fall abgeschlossen: Leistungsbezug endete am {closed_on:%d.%m.%Y}",
+            decision,
+            note=note.strip(),
+        )
+        return case

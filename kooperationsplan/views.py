@@ -439,6 +439,11 @@ def _run_schlichtung_no_agreement(case: Case, user: User, data: dict[str, Any], 
     return reverse("kp:case", args=[case.pk])
 
 
+def _run_case_close(case: Case, user: User, data: dict[str, Any], target: dict[str, int]) -> str:
+    services.case_close(case_id=case.pk, actor=user, closed_on=data["closed_on"], note=data["note"])
+    return reverse("kp:case", args=[case.pk])
+
+
 def _run_abort(case: Case, user: User, data: dict[str, Any], target: dict[str, int]) -> str:
     assignment = _assignment(case, target)
     measures.assignment_abort(
@@ -543,6 +548,12 @@ STEPS: dict[str, Step] = {
     ),
     "schlichtung_no_agreement": Step(
         "Schlichtung: keine Einigung", kp_forms.SchlichtungNoAgreementForm, _run_schlichtung_no_agreement
+    ),
+    "case_close": Step(
+        "Fall abschließen (Leistungsbezug beendet)",
+        kp_forms.CaseCloseForm,
+        _run_case_close,
+        success="Der Fall ist abgeschlossen.",
     ),
     "aufforderung_15_6": Step(
         "Aufforderung nach § 15 Abs. 6 SGB II (mit RFB)", kp_forms.Aufforderung156Form, _run_aufforderung_15_6

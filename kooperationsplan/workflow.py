@@ -41,12 +41,18 @@ def require(decision: Decision) -> Decision:
 
 
 def lock_case(case_id: int) -> Case:
-    """Row lock on the case: all transitions of one case are serialised."""
-    return (
+    """Row lock on the case: all transitions of one case are serialised. A closed case (the Leistungsbezug
+    ended, RULES.md 5.1) takes no further step."""
+    case = (
         Case.objects.select_for_update(of=("self",))
         .select_related("elb", "team__jobcenter", "responsible")
         .get(pk=case_id)
     )
+    if case.closed_on is not None:
+        raise WorkflowRefused(
+            refuse(Reason("case.is_closed", "RULES-5.1", ("RULES.md 5.1",), {"closed_on": case.closed_on.isoformat()}))
+        )
+    return case
 
 
 def transition(table: tuple[Transition, ...], section: str, source: str, event: str) -> Transition:

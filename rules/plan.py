@@ -293,3 +293,19 @@ def review_after_adaptation(plan: PlanFacts, *, on: date) -> tuple[Decision, dat
         next_review = min(next_review, plan.valid_to)
     reason = Reason("review.adapted", "R-FS-1", sources, {"review_due": next_review.isoformat(), "months": months})
     return allow(reason), next_review
+
+
+def case_may_be_closed(facts: CaseFacts, *, closed_on: date, leistungsbeginn: date, on: date, note: str) -> Decision:
+    """RULES.md 5.1 ("ACTIVE, UNDER_REVIEW → ENDED: Leistungsbezug ends"): the case is closed on the day the
+    Leistungsbezug ended; its plan in force ends and its open deadlines are closed. A running Schlichtung ends
+    first with its own result (R-SCH-2, R-SCH-4)."""
+    sources = ("RULES.md 5.1",)
+    if facts.schlichtung is not None and facts.schlichtung.running:
+        return refuse(Reason("case.schlichtung_running", "R-SCH-2", ("§ 15a Abs. 4 SGB II", "RULES.md 5.1")))
+    if closed_on > on:
+        return refuse(Reason("case.closed_in_future", "RULES-5.1", sources))
+    if closed_on < leistungsbeginn:
+        return refuse(Reason("case.closed_before_start", "RULES-5.1", sources, {"start": leistungsbeginn.isoformat()}))
+    if len(note.split()) < 2:
+        return refuse(Reason("case.close_note_required", "RULES-5.1", sources))
+    return allow(Reason("case.closed", "RULES-5.1", sources, {"closed_on": closed_on.isoformat()}))

@@ -25,7 +25,7 @@ from kooperationsplan.models import (
 from kooperationsplan.workflow import WorkflowRefused
 from letters.models import Letter
 from tests.conftest import client_for
-from tests.factories import MassnahmeZuweisungFactory
+from tests.factories import MassnahmeZuweisungFactory, ReminderFactory
 from tests.kooperationsplan.workflow_helpers import BERLIN, active_plan, at, complete_pa, fill_draft, key, new_case
 
 pytestmark = pytest.mark.django_db
@@ -513,3 +513,62 @@ def test_the_preview_of_a_refused_step_shows_the_reasons(clock):
     assert response.status_code == 422
     assert "Eine Aufforderung nach § 15 Abs. 6 setzt voraus" in unescape(response.content.decode())
     assert not Letter.objects.filter(case=case).exists()
+
+
+# --- Closing a case and exemptions that start while a plan is in force (RULES.md 5.1 → ENDED) --------------
+
+
+def test_closing_the_case_ends_the_plan_and_its_deadlines_and_nothing_more_happens(clock):
+    case = new_case()
+    plan = active_plan(case)
+    reminder = ReminderFactory(
+        case=case, kind="D01_REVIEW", subject_type="kooperationsplan.Kooperationsplan", subject_id=plan.pk
+    )
+    assert (
+        post(case.responsible, case, "case_close", {"closed_on": "2026-03-03", "note": "Arbeitsaufnahme."}).status_code
+        == 422
+    )
+    response = post(
+        case.responsible, case, "case_close", {"closed_on": "2026-03-01", "note": "Arbeitsaufnahme mit Vollzeitstelle."}
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    plan.refresh_from_db()
+    reminder.refresh_from_db()
+    assert (case.closed_on, plan.status, reminder.status) == (date(2026, 3, 1), "ENDED", "DONE")
+    assert actions(case) == {}
+    page = client_for(case.responsible).get(f"/faelle/{case.pk}/").content.decode()
+    assert "Dieser Fall ist abgeschlossen" in page
+    with pytest.raises(WorkflowRefused) as refused:
+        escalations.breach_record(
+            case_id=case.pk,
+            actor=case.responsible,
+            breach_kind="EB_FEHLEN",
+            breach_date=date(2026, 3, 1),
+            description="Nachweis fehlt.",
+        )
+    assert refused.value.decision.codes == ("case.is_closed",)
+
+
+def test_closing_waits_for_a_running_schlichtung(clock):
+    case = new_case()
+    running_schlichtung(case)
+    assert not actions(case)["case_close"].allowed
+    response = post(
+        case.responsible, case, "case_close", {"closed_on": "2026-03-02", "note": "Umzug in eine andere Stadt."}
+    )
+    assert response.status_code == 422
+    assert Case.objects.get(pk=case.pk).closed_on is None
+
+
+def test_an_exemption_ends_the_plan_in_force(clock):
+    case = new_case()
+    plan = active_plan(case)
+    exemption = ez_exemption(case, date(2026, 3, 16))
+    plan.refresh_from_db()
+    assert (plan.status, exemption.status, Case.objects.get(pk=case.pk).cooperation_mode) == (
+        "ENDED",
+        "ACTIVE",
+        "EXEMPT",
+    )
+    assert TimelineEvent.objects.filter(case=case, code="kooperationsplan.ended").exists()

@@ -11,6 +11,7 @@ from rules.facts import ContentKind, ExemptionReason
 from rules.letters import LetterKind, recipients_for
 from rules.plan import (
     bg_member_content,
+    case_may_be_closed,
     eigenbemuehung_valid,
     infoblatt_handed_out,
     jointly_written,
@@ -34,7 +35,7 @@ from rules.plan import (
     vb_explained,
 )
 from rules.states import MODE_TRANSITIONS, NEW, KPStatus, Mode, find_transition
-from tests.rules.support import active_plan, assert_decision, case, complete_draft, eb, exemption
+from tests.rules.support import active_plan, assert_decision, case, complete_draft, eb, exemption, schlichtung
 
 S1, S2, S3, S4, S5, S6 = (
     ContentKind.SOLL_1,
@@ -463,3 +464,25 @@ def test_R_FS_1_an_adapted_plan_is_reviewed_again_within_six_months(valid_to, on
     assert_decision(decision, allowed=allowed, code=code, rule_id="R-FS-1")
     assert review == next_review
     assert not review_after_adaptation(active_plan(), on=on)[0].allowed  # only a plan under review
+
+
+@pytest.mark.parametrize(
+    ("closed_on", "running_schlichtung", "note", "allowed", "code", "rule_id"),
+    [
+        (date(2026, 3, 1), False, "Arbeitsaufnahme in Vollzeit.", True, "case.closed", "RULES-5.1"),
+        (date(2026, 3, 3), False, "Arbeitsaufnahme in Vollzeit.", False, "case.closed_in_future", "RULES-5.1"),
+        (date(2025, 12, 31), False, "Arbeitsaufnahme in Vollzeit.", False, "case.closed_before_start", "RULES-5.1"),
+        (date(2026, 3, 1), False, "Umzug", False, "case.close_note_required", "RULES-5.1"),
+        (date(2026, 3, 1), True, "Arbeitsaufnahme in Vollzeit.", False, "case.schlichtung_running", "R-SCH-2"),
+    ],
+)
+def test_RULES_5_1_a_case_is_closed_when_the_leistungsbezug_ends(
+    closed_on, running_schlichtung, note, allowed, code, rule_id
+) -> None:
+    facts = case(schlichtung=schlichtung(date(2026, 2, 20)) if running_schlichtung else None)
+    decision = case_may_be_closed(
+        facts, closed_on=closed_on, leistungsbeginn=date(2026, 1, 1), on=date(2026, 3, 2), note=note
+    )
+    assert decision.allowed is allowed
+    reason = decision.reasons[0]
+    assert (reason.code, reason.rule_id) == (code, rule_id)
