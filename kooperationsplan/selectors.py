@@ -23,6 +23,7 @@ from kooperationsplan.models import (
 from kooperationsplan.reasons import TEXTS, explain, sentence, source_label
 from letters.models import Letter
 from letters.selectors import letters_of_case
+from rules.facts import CaseFacts
 from rules.plan import rfb_applies
 
 TIMELINE_FILTERS = {
@@ -45,9 +46,12 @@ class Deadline:
     overdue: bool
 
 
-def case_header(case: Case, *, on: date) -> dict[str, Any]:
-    """Cooperation mode, whether an RFB applies and why (rules), next deadlines, responsible IFK, minor/gV."""
-    facts = case_facts(case)
+def case_header(case: Case, *, on: date, facts: CaseFacts | None = None) -> dict[str, Any]:
+    """Cooperation mode, whether an RFB applies and why (rules), next deadlines, responsible IFK, minor/gV.
+
+    `facts`: the case's facts if the page has loaded them already (the case page also needs them for the
+    next actions), so they are loaded once per page."""
+    facts = facts if facts is not None else case_facts(case)
     rfb = rfb_applies(facts)
     deadlines: list[Deadline] = []
 
