@@ -20,7 +20,7 @@ from functools import cached_property
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
-from django.db.models import F, Func, Q, QuerySet, Subquery
+from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -29,18 +29,21 @@ from django.utils import timezone
 from cases.models import Team, User
 from cases.selectors import case_list_visible
 from kooperationsplan.models import Notification
-from kooperationsplan.notifications_cover import covered_user_ids, covers_on
+from kooperationsplan.notifications_cover import covers_on, user_and_covered_ids
 from kooperationsplan.reminders import notifications_pending_filter
 
 DIGEST_MAX_LINES = 50
 
 
 def notifications_visible(user: User, *, on: date) -> QuerySet[Notification]:
-    """The user's own notifications and those of the colleagues they cover on `on`, about visible cases."""
-    visible_cases = case_list_visible(user).values("pk")
+    """The user's own notifications and those of the colleagues they cover on `on`, about visible cases.
+
+    The case check is a correlated EXISTS (one primary key look-up per notification of the user), not
+    `case IN (the team's cases)`, which reads every case of the team for each page's badge."""
+    visible_case = case_list_visible(user).filter(pk=OuterRef("case_id"))
     return Notification.objects.filter(
-        Q(user=user) | Q(user_id__in=covered_user_ids(user, on)),
-        Q(case__isnull=True) | Q(case__in=visible_cases),
+        Q(user_id__in=user_and_covered_ids(user, on)),
+        Q(case__isnull=True) | Exists(visible_case),
     )
 
 
