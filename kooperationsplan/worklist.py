@@ -3,8 +3,8 @@
 Scope: the cases the user may see (`case_list_visible`, the only scoping function) that are open,
 and of those the ones the user is the responsible IFK for, or covers today for an absent colleague
 (kooperationsplan.notifications_cover); a team lead sees the whole team. Set-based: one query per
-item kind (each joins the case and the eLb), one for the notifications needing attention and one for
-today's absences, whatever the number of cases or items.
+item kind, one for the cases of the items (with eLb and IFK), one for the notifications needing attention
+and one for today's absences, whatever the number of cases or items.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import cast
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -40,7 +40,7 @@ from kooperationsplan.models import (
     SchlichtungOutcome,
 )
 from kooperationsplan.notifications import notifications_pending
-from kooperationsplan.notifications_cover import absences_touching, covered_user_ids
+from kooperationsplan.notifications_cover import absences_touching, user_and_covered_ids
 
 # Look-ahead windows: the first reminder of each deadline (RULES.md section 7).
 REVIEW_LEAD_DAYS = 28  # D-01: 28 days before the review (schedule the talk)
@@ -181,35 +181,46 @@ def worklist_cases(user: User, *, on: date) -> QuerySet[Case]:
     or the whole team for a team lead."""
     cases = case_list_visible(user).filter(closed_on__isnull=True)
     if user.role != Role.TEAMLEITUNG:
-        cases = cases.filter(Q(responsible=user) | Q(responsible_id__in=covered_user_ids(user, on)))
+        cases = cases.filter(responsible_id__in=user_and_covered_ids(user, on))
     return cases
 
 
-def _item(kind: str, deadline: str, detail: str, case: Case, due_on: date, today: date) -> WorklistItem:
+@dataclass(frozen=True)
+class _Due:
+    """An item before its case is known: what `worklist_items` reads from the item's own table."""
+
+    kind: str
+    deadline: str
+    detail: str
+    case_id: int
+    due_on: date
+
+
+def _item(due: _Due, case: Case, today: date) -> WorklistItem:
     responsible = case.responsible
     return WorklistItem(
-        kind=kind,
-        deadline=deadline,
-        detail=detail,
+        kind=due.kind,
+        deadline=due.deadline,
+        detail=due.detail,
         case_id=case.pk,
         elb_name=f"{case.elb.last_name}, {case.elb.first_name}",
         kundennummer=case.elb.kundennummer,
         responsible=responsible.get_full_name() or responsible.username,
-        due_on=due_on,
-        days_left=(due_on - today).days,
+        due_on=due.due_on,
+        days_left=(due.due_on - today).days,
     )
-
-
-CASE_JOINS = ("case__elb", "case__responsible")
 
 
 def worklist_items(user: User, *, on: date) -> tuple[list[WorklistItem], bool]:
     """All items, most urgent first, and whether some kind had more than LIMIT_PER_KIND items.
 
-    Seven queries, one per kind; the case subquery is inlined by PostgreSQL (no query of its own).
+    Seven queries, one per kind, each reading its own table (and the way to the case); the case subquery is
+    inlined by PostgreSQL (no query of its own). Then one query for the cases of the items with eLb and IFK
+    (none without items). Joining eLb and IFK in each of the seven instead costs PostgreSQL more planning and
+    execution than the whole extra query.
     """
     case_ids = worklist_cases(user, on=on).values("pk")
-    items: list[WorklistItem] = []
+    found: list[_Due] = []
     truncated = False
 
     def take(rows: QuerySet) -> list:
@@ -224,9 +235,9 @@ def worklist_items(user: User, *, on: date) -> tuple[list[WorklistItem], bool]:
         status__in=[KPStatus.ACTIVE, KPStatus.UNDER_REVIEW],
         review_due__lte=on + timedelta(days=REVIEW_LEAD_DAYS),
     )
-    for plan in take(plans.select_related(*CASE_JOINS).order_by("review_due", "pk")):
+    for plan in take(plans.order_by("review_due", "pk")):
         detail = f"Version {plan.version_number}, {plan.get_status_display()}"
-        items.append(_item(Kind.REVIEW, "D-01", detail, plan.case, plan.review_due, on))
+        found.append(_Due(Kind.REVIEW, "D-01", detail, plan.case_id, plan.review_due))
 
     # D-05 (001 §5.1, §6.1): Vorstellung/Rückmeldung to an issued assignment, within 7 days or past.
     assignments = MassnahmeZuweisung.objects.filter(
@@ -234,40 +245,41 @@ def worklist_items(user: User, *, on: date) -> tuple[list[WorklistItem], bool]:
         status__in=[AssignmentStatus.SCHREIBEN_ISSUED, AssignmentStatus.BESCHEID_ISSUED],
         rueckmeldung_due__lte=on + timedelta(days=RUECKMELDUNG_LEAD_DAYS),
     )
-    for assignment in take(assignments.select_related(*CASE_JOINS, "massnahme").order_by("rueckmeldung_due", "pk")):
+    for assignment in take(assignments.select_related("massnahme").order_by("rueckmeldung_due", "pk")):
         detail = f"{assignment.massnahme.title} ({assignment.get_status_display()})"
-        items.append(_item(Kind.RUECKMELDUNG, "D-05", detail, assignment.case, assignment.rueckmeldung_due, on))
+        found.append(
+            _Due(Kind.RUECKMELDUNG, "D-05", detail, assignment.case_id, cast(date, assignment.rueckmeldung_due))
+        )
 
     # D-07 (001 §5.2, R-EB-4): evidence not received, due within 7 days or past.
     nachweise = EigenbemuehungNachweis.objects.filter(
         eigenbemuehung__plan__case__in=case_ids,
         received_on__isnull=True,
         due_on__lte=on + timedelta(days=NACHWEIS_LEAD_DAYS),
-    ).select_related("eigenbemuehung__plan__case__elb", "eigenbemuehung__plan__case__responsible")
+    ).annotate(case_pk=F("eigenbemuehung__plan__case_id"))
     for nachweis in take(nachweise.order_by("due_on", "pk")):
         detail = f"Zeitraum {nachweis.period_start:%d.%m.%Y}–{nachweis.period_end:%d.%m.%Y}"
-        case = nachweis.eigenbemuehung.plan.case
-        items.append(_item(Kind.NACHWEIS, "D-07", detail, case, nachweis.due_on, on))
+        found.append(_Due(Kind.NACHWEIS, "D-07", detail, nachweis.case_pk, nachweis.due_on))
 
     # D-12 (L-07, R-SCH-2): a running Schlichtung ends at the latest after 4 weeks.
     schlichtungen = Schlichtung.objects.filter(case__in=case_ids, outcome=SchlichtungOutcome.RUNNING)
-    for schlichtung in take(schlichtungen.select_related(*CASE_JOINS).order_by("ends_on", "pk")):
+    for schlichtung in take(schlichtungen.order_by("ends_on", "pk")):
         detail = f"begonnen am {schlichtung.started_on:%d.%m.%Y}"
-        items.append(_item(Kind.SCHLICHTUNG, "D-12", detail, schlichtung.case, schlichtung.ends_on, on))
+        found.append(_Due(Kind.SCHLICHTUNG, "D-12", detail, schlichtung.case_id, schlichtung.ends_on))
 
     # D-09: the compliance deadline of an Aufforderung; D-10: the Äußerungsfrist of an Anhörung.
-    escalations = Escalation.objects.filter(case__in=case_ids).select_related(*CASE_JOINS)
+    escalations = Escalation.objects.filter(case__in=case_ids)
     aufforderungen = escalations.filter(status=EscalationStatus.AUFFORDERUNG_ISSUED)
     for escalation in take(aufforderungen.order_by("compliance_deadline", "pk")):
         detail = f"{escalation.get_breach_kind_display()} vom {escalation.breach_date:%d.%m.%Y}"
-        items.append(
-            _item(Kind.AUFFORDERUNG, "D-09", detail, escalation.case, cast(date, escalation.compliance_deadline), on)
+        found.append(
+            _Due(Kind.AUFFORDERUNG, "D-09", detail, escalation.case_id, cast(date, escalation.compliance_deadline))
         )
     anhoerungen = escalations.filter(status=EscalationStatus.ANHOERUNG)
     for escalation in take(anhoerungen.order_by("anhoerung_deadline", "pk")):
         detail = f"{escalation.get_breach_kind_display()} vom {escalation.breach_date:%d.%m.%Y}"
-        items.append(
-            _item(Kind.ANHOERUNG, "D-10", detail, escalation.case, cast(date, escalation.anhoerung_deadline), on)
+        found.append(
+            _Due(Kind.ANHOERUNG, "D-10", detail, escalation.case_id, cast(date, escalation.anhoerung_deadline))
         )
 
     # D-02, D-03, D-04 (001 §8): re-check of an active exemption within 28 days or past.
@@ -276,12 +288,14 @@ def worklist_items(user: User, *, on: date) -> tuple[list[WorklistItem], bool]:
         status=ExemptionStatus.ACTIVE,
         recheck_due__lte=on + timedelta(days=EXEMPTION_LEAD_DAYS),
     )
-    for exemption in take(exemptions.select_related(*CASE_JOINS).order_by("recheck_due", "pk")):
+    for exemption in take(exemptions.order_by("recheck_due", "pk")):
         deadline = EXEMPTION_DEADLINES[exemption.reason]
-        items.append(
-            _item(Kind.EXEMPTION, deadline, exemption.get_reason_display(), exemption.case, exemption.recheck_due, on)
+        found.append(
+            _Due(Kind.EXEMPTION, deadline, exemption.get_reason_display(), exemption.case_id, exemption.recheck_due)
         )
 
+    cases = Case.objects.select_related("elb", "responsible").in_bulk({due.case_id for due in found})
+    items = [_item(due, cases[due.case_id], on) for due in found]
     items.sort(key=lambda item: item.sort_key)
     return items, truncated
 

@@ -321,7 +321,8 @@ def test_empty_state(ifk_nord):
 
 
 def test_query_count_is_fixed_whatever_the_number_of_items(ifk_nord):
-    """One query per item kind and one for the notifications; nothing per row (QUALITY.md)."""
+    """One query per item kind, one for the items' cases and one for the notifications; nothing per row
+    (QUALITY.md)."""
     client = client_for(ifk_nord)
     every_kind(CaseFactory(responsible=ifk_nord))
     with CaptureQueriesContext(connection) as one:
@@ -334,9 +335,10 @@ def test_query_count_is_fixed_whatever_the_number_of_items(ifk_nord):
     assert len(items) == 7 * 20
     assert len(worklist.notifications) == 20
     assert len(one.captured_queries) == len(twenty.captured_queries)
-    # session, user, 7 item kinds, notifications, today's absences (cover), team with the unread count
-    # (header badge), and the idle-timeout session renewal (SAVEPOINT, UPDATE, RELEASE).
-    assert len(twenty.captured_queries) == 15
+    # session, user, 7 item kinds, the items' cases with eLb and IFK, notifications, today's absences (cover),
+    # team with the unread count (header badge), and the idle-timeout session renewal (SAVEPOINT, UPDATE,
+    # RELEASE).
+    assert len(twenty.captured_queries) == 16
 
 
 def test_team_lead_query_count_is_fixed_too(tl_nord, ifk_nord, ifk_nord2):
@@ -349,7 +351,7 @@ def test_team_lead_query_count_is_fixed_too(tl_nord, ifk_nord, ifk_nord2):
     with CaptureQueriesContext(connection) as many:
         _, _, items = open_worklist(client)
     assert len(items) == 7 * 11
-    assert len(few.captured_queries) == len(many.captured_queries) == 15
+    assert len(few.captured_queries) == len(many.captured_queries) == 16
 
 
 def test_today_is_the_local_date_in_berlin(ifk_nord, clock):
