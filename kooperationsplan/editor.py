@@ -559,13 +559,12 @@ EditorForms = tuple[PlanContentForm, forms.BaseFormSet, forms.BaseFormSet, forms
 
 
 def measure_catalogue(plan: Kooperationsplan) -> dict[int, CatalogueEntry]:
-    """The measures on offer, plus any the plan already uses (one query, whatever the catalogue size)."""
-    rows = (
-        Massnahme.objects.filter(Q(active=True) | Q(assignments__plan=plan))
-        .distinct()
-        .select_related("art")
-        .order_by("title", "pk")
-    )
+    """The measures on offer, plus any the plan already uses (one query, whatever the catalogue size).
+
+    `pk IN (the plan's measures)`, not a join over all assignments with DISTINCT: that join grows with
+    every assignment of every case."""
+    used = MassnahmeZuweisung.objects.filter(plan=plan).values("massnahme_id")
+    rows = Massnahme.objects.filter(Q(active=True) | Q(pk__in=used)).select_related("art").order_by("title", "pk")
     return {
         row.pk: CatalogueEntry(row.pk, row.title, row.traeger_name, row.art.name, row.duration_weeks) for row in rows
     }
