@@ -49,6 +49,7 @@ from cases.models import (
     TimelineEvent,
     User,
 )
+from kooperationsplan.demo_letters import freeze_demo_letters
 from kooperationsplan.models import (
     Appointment,
     AppointmentKind,
@@ -513,6 +514,7 @@ class _DemoBuilder:
             for index, spec in enumerate(specs):
                 ifk = self.ifks[team_name][index % 2]
                 self._create_case(jobcenter, teams[team_name], ifk, spec)
+        freeze_demo_letters(jobcenter)
         return jobcenter
 
     def _create_users(self, teams: dict[str, Team]) -> None:

@@ -13,6 +13,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, timedelta
 from typing import Any
 
@@ -108,9 +111,33 @@ def letter_issue(
     return letter
 
 
+_deferred: ContextVar[bool] = ContextVar("letters_dispatch_deferred", default=False)
+
+
+@contextmanager
+def dispatch_deferred() -> Iterator[None]:
+    """Letters issued inside stay in the outbox (ISSUED) instead of being handed to the renderer on commit:
+    for bulk loads such as the demo data, whose letters `letters_render_pending` or the outbox sweep render
+    afterwards."""
+    token = _deferred.set(True)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+
+
 def dispatch_on_commit(letter_id: int) -> None:
+    if _deferred.get():
+        return
     # robust: a failing dispatch never breaks the request that issued the letter (T9).
     transaction.on_commit(lambda: letter_dispatch(letter_id), robust=True)
+
+
+def letters_render_pending(case_ids: Any) -> list[str]:
+    """Render, in this process, every letter of these cases that waits in the outbox (e.g. `seed_demo --pdf`
+    without a worker); each goes through `letter_render`, the same claim-render-store as the task."""
+    pending = Letter.objects.filter(case_id__in=case_ids, status=Letter.Status.ISSUED).order_by("pk")
+    return [letter_render(letter_id=letter_id) for letter_id in pending.values_list("pk", flat=True)]
 
 
 class _BrokerBreaker:

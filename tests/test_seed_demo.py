@@ -37,9 +37,11 @@ from kooperationsplan.models import (
     ExemptionReason,
     Kooperationsplan,
     KPStatus,
+    MassnahmeZuweisung,
     Schlichtung,
     SchlichtungOutcome,
 )
+from letters.models import Letter
 from rules.dates import add_months
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -88,7 +90,6 @@ def database_snapshot() -> tuple[dict[str, int], str]:
     return counts, checksum
 
 
-@pytest.mark.django_db
 @pytest.mark.django_db
 def test_second_run_changes_nothing(frozen_time):
     first_output = seed()
@@ -241,3 +242,29 @@ def test_responsible_ifk_belongs_to_the_case_team(frozen_time):
         assert case.responsible.team_id == case.team_id
     ifk_with_cases = set(cases.values_list("responsible__username", flat=True))
     assert ifk_with_cases == {"ifk.nord1", "ifk.nord2", "ifk.sued1", "ifk.sued2"}
+
+
+@pytest.mark.django_db
+def test_the_demo_history_has_its_letters_in_the_outbox(frozen_time):
+    """Every invitation, KP document, Zuweisung and Aufforderung of the demo history is a frozen letter; without
+    --pdf they wait in the outbox (rendered by a worker or `seed_demo --pdf`)."""
+    seed()
+    kinds = set(Letter.objects.values_list("kind", flat=True))
+    assert {"EINL_KP_ERST", "EINL_RFB", "EINL_BI", "KP_DOKUMENT", "AUFF_15_5", "ZUW_BESCHEID"} <= kinds
+    assert set(Letter.objects.values_list("status", flat=True)) == {"ISSUED"}
+    assert not Appointment.objects.filter(letter__isnull=True).exists()
+    assert not MassnahmeZuweisung.objects.exclude(via=None).filter(letter__isnull=True).exists()
+    # The catalogue holds: a KP document never carries an RFB, an Aufforderung always does (R-KP-2, R-LET-1).
+    assert not Letter.objects.filter(kind="KP_DOKUMENT", with_rfb=True).exists()
+    assert not Letter.objects.filter(kind="AUFF_15_5", with_rfb=False).exists()
+    # With the first talk's invitation on record, no case is offered a "first" invitation again (R-INV-1).
+    first = Letter.objects.filter(kind="EINL_KP_ERST").values_list("case_id", flat=True)
+    assert len(first) == len(set(first))
+
+
+@pytest.mark.django_db
+def test_seed_demo_pdf_renders_the_waiting_letters(frozen_time):
+    out = StringIO()
+    call_command("seed_demo", "--pdf", stdout=out)
+    assert set(Letter.objects.values_list("status", flat=True)) == {"RENDERED"}
+    assert f"Schreiben als PDF erzeugt: {Letter.objects.count()} von {Letter.objects.count()}." in out.getvalue()

@@ -6,9 +6,18 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from cases.models import CooperationMode
+from cases.models import Case, CooperationMode
 from kooperationsplan import nightly
-from kooperationsplan.demo import DEMO_PASSWORD, DEMO_URL, TEAM_NORD, TEAM_SUED, SeedResult, seed_demo
+from kooperationsplan.demo import (
+    DEMO_JOBCENTER_NAME,
+    DEMO_PASSWORD,
+    DEMO_URL,
+    TEAM_NORD,
+    TEAM_SUED,
+    SeedResult,
+    seed_demo,
+)
+from letters.services import letters_render_pending
 
 
 class Command(BaseCommand):
@@ -16,6 +25,13 @@ class Command(BaseCommand):
         "Legt synthetische Demodaten an: Jobcenter Musterstadt, zwei Teams, Demo-Zugänge und 60 eLb in allen "
         "Kooperationsmodi. Ein zweiter Aufruf ändert nichts."
     )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--pdf",
+            action="store_true",
+            help="die Schreiben der Demodaten gleich hier als PDF erzeugen (ohne Worker, für make run)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         result = seed_demo()
@@ -33,6 +49,11 @@ class Command(BaseCommand):
                 self.stdout.write(f"Passwort zurückgesetzt für: {', '.join(result.passwords_reset)}")
             if result.missing_logins:
                 self.stdout.write(self.style.WARNING(f"Nicht vorhanden: {', '.join(result.missing_logins)}"))
+        if options["pdf"]:
+            cases = Case.objects.filter(team__jobcenter__name=DEMO_JOBCENTER_NAME).values("pk")
+            rendered = letters_render_pending(cases)
+            if rendered:
+                self.stdout.write(f"Schreiben als PDF erzeugt: {rendered.count('rendered')} von {len(rendered)}.")
         self._write_summary(result)
         self._write_logins(result)
 
