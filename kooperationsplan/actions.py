@@ -10,14 +10,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from cases.models import Case
-from kooperationsplan.facts import assignment_facts, case_facts, escalation_facts, exemption_facts
+from kooperationsplan.facts import CaseData, assignment_facts, escalation_facts, exemption_facts
 from kooperationsplan.models import (
     Appointment,
     AppointmentOutcome,
-    EigenbemuehungNachweis,
-    Escalation,
     Exemption,
-    MassnahmeZuweisung,
     TeamLeadApproval,
 )
 from kooperationsplan.models import (
@@ -36,6 +33,9 @@ from rules.decision import Decision, Reason, allow, combine, refuse
 from rules.facts import CaseFacts, EscalationFacts
 from rules.invitations import AppointmentKind, invitation
 from rules.states import AssignmentStatus, EscalationStatus, KPStatus, Mode
+
+# Escalations whose ladder has no further step here (a Minderung festgestellt is lifted separately).
+CLOSED_ESCALATION_STATUSES = ("RESOLVED", "NO_MINDERUNG", "MINDERUNG_FESTGESTELLT", "ENDED", "AUFGEHOBEN", "MONITORING")
 
 
 @dataclass(frozen=True)
@@ -57,20 +57,21 @@ def _action(name: str, label: str, decision: Decision, **target: int) -> Action:
     return Action(name, label, decision.allowed, [explain(reason) for reason in decision.reasons], target)
 
 
-def case_next_actions(case: Case, *, on: date, facts: CaseFacts | None = None) -> list[Action]:
-    """`facts`: the case's facts if the caller has loaded them already (the case page shares them with its
-    header)."""
+def case_next_actions(case: Case, *, on: date, data: CaseData | None = None) -> list[Action]:
+    """`data`: the case's rows if the caller reads them for more than the actions (the case overview shares
+    them with its header), so that every table is read once per page."""
     if case.closed_on is not None:
         return []  # RULES.md 5.1: a closed case takes no further step
-    facts = facts if facts is not None else case_facts(case)
+    data = data if data is not None else CaseData(case)
+    facts = data.facts
     actions: list[Action] = []
     actions += _plan_actions(facts, on)
     actions += _invitation_actions(facts, on)
-    actions += _escalation_actions(case, facts, on)
-    actions += _measure_actions(case, facts, on)
+    actions += _escalation_actions(data, facts, on)
+    actions += _measure_actions(data, facts)
     actions += _appointment_actions(case, on)
-    actions += _nachweis_actions(case, on)
-    actions += _mode_actions(case, facts, on)
+    actions += _nachweis_actions(data, on)
+    actions += _mode_actions(data, facts, on)
     return actions
 
 
@@ -122,23 +123,20 @@ def _invitation_actions(facts: CaseFacts, on: date) -> list[Action]:
     return actions
 
 
-def _escalation_actions(case: Case, facts: CaseFacts, on: date) -> list[Action]:
+def _escalation_actions(data: CaseData, facts: CaseFacts, on: date) -> list[Action]:
     actions = [_action("breach_record", "Pflichtverstoß erfassen", esc_rules.breach_may_be_recorded(facts))]
-    open_escalations = (
-        Escalation.objects.filter(case=case)
-        .exclude(status__in=["RESOLVED", "NO_MINDERUNG", "MINDERUNG_FESTGESTELLT", "ENDED", "AUFGEHOBEN", "MONITORING"])
-        .select_related("massnahme_art", "assignment")
-    )
-    for escalation in open_escalations:
-        esc = escalation_facts(escalation)
-        actions += _ladder_step(facts, esc, on, escalation.pk)
+    for escalation in data.escalations:
+        if escalation.status not in CLOSED_ESCALATION_STATUSES:
+            actions += _ladder_step(facts, escalation_facts(escalation), on, escalation.pk)
     if facts.mode in (Mode.NO_KP_15_6, Mode.SCHLICHTUNG_PENDING):
         actions.append(
             _action("aufforderung_15_6", "Aufforderung nach § 15 Abs. 6 SGB II", esc_rules.aufforderung_15_6(facts))
         )
-    festgestellt = Escalation.objects.filter(case=case, status=EscalationStatusChoices.MINDERUNG_FESTGESTELLT)
-    for escalation in festgestellt.only("pk", "minderung_start"):
-        if escalation.minderung_start is not None:
+    for escalation in data.escalations:
+        if (
+            escalation.status == EscalationStatusChoices.MINDERUNG_FESTGESTELLT
+            and escalation.minderung_start is not None
+        ):
             decision = esc_rules.lift_minderung(started=escalation.minderung_start, on=on)
             actions.append(
                 _action(
@@ -225,14 +223,9 @@ def _ladder_step(facts: CaseFacts, esc: EscalationFacts, on: date, escalation_id
     return []
 
 
-def _measure_actions(case: Case, facts: CaseFacts, on: date) -> list[Action]:
+def _measure_actions(data: CaseData, facts: CaseFacts) -> list[Action]:
     actions = []
-    assignments = (
-        MassnahmeZuweisung.objects.filter(case=case)
-        .exclude(status__in=["COMPLETED", "CANCELLED", "REPLACED", "KP_FAILED", "WITHDRAWN", "AUFGEHOBEN"])
-        .select_related("massnahme__art")
-    )
-    for assignment in assignments:
+    for assignment in data.open_assignments:
         facts_a = assignment_facts(assignment)
         target = {"assignment": assignment.pk}
         status = facts_a.status
@@ -289,11 +282,9 @@ def _appointment_actions(case: Case, on: date) -> list[Action]:
     ]
 
 
-def _nachweis_actions(case: Case, on: date) -> list[Action]:
+def _nachweis_actions(data: CaseData, on: date) -> list[Action]:
     """D-07 / R-EB-4: evidence that is due (or overdue) can be recorded as received."""
-    open_items = EigenbemuehungNachweis.objects.filter(
-        eigenbemuehung__plan__case=case, received_on__isnull=True, period_end__lt=on
-    ).order_by("due_on")
+    open_items = [nachweis for nachweis in data.open_nachweise if nachweis.period_end < on]
     decision = allow(Reason("eb.evidence_recorded", "R-EB-1", ("001 §5.2",)))
     return [
         Action(
@@ -307,13 +298,9 @@ def _nachweis_actions(case: Case, on: date) -> list[Action]:
     ]
 
 
-def _exemption_actions(case: Case, on: date) -> list[Action]:
+def _exemption_actions(data: CaseData, on: date) -> list[Action]:
     """D-02, D-03, D-04: the re-check of a running exemption, or what became of the Einstellungszusage."""
-    exemption = (
-        Exemption.objects.filter(case=case, status=Exemption.Status.ACTIVE)
-        .select_related("einstellungszusage", "paragraph10_reason")
-        .first()
-    )
+    exemption = data.active_exemption
     if exemption is None:
         return []
     facts = exemption_facts(exemption)
@@ -322,11 +309,11 @@ def _exemption_actions(case: Case, on: date) -> list[Action]:
         return [_action("ez_outcome", "Einstellungszusage: Arbeitsaufnahme, Verschiebung oder Rücknahme", decision)]
     decision, _ = x_rules.recheck_continues(facts, on=on)
     if not decision.allowed:
-        decision = x_rules.exemption_lapses(facts, on=on, bundesland=case.team.jobcenter.bundesland)
+        decision = x_rules.exemption_lapses(facts, on=on, bundesland=data.facts.bundesland)
     return [_action("exemption_recheck", "Ausnahme erneut prüfen", decision)]
 
 
-def _schlichtung_actions(case: Case, facts: CaseFacts) -> list[Action]:
+def _schlichtung_actions(facts: CaseFacts) -> list[Action]:
     """R-SCH-2 / R-SCH-4: a running Schlichtung ends with an agreement (the agreed KP is activated) or without."""
     if facts.mode is not Mode.SCHLICHTUNG_PENDING:
         return []
@@ -337,22 +324,21 @@ def _schlichtung_actions(case: Case, facts: CaseFacts) -> list[Action]:
     ]
 
 
-def _mode_actions(case: Case, facts: CaseFacts, on: date) -> list[Action]:
-    actions = _schlichtung_actions(case, facts) + _exemption_actions(case, on)
+def _mode_actions(data: CaseData, facts: CaseFacts, on: date) -> list[Action]:
+    actions = _schlichtung_actions(facts) + _exemption_actions(data, on)
     closing = plan_rules.case_may_be_closed(
-        facts, closed_on=on, leistungsbeginn=case.leistungsbeginn, on=on, note="(Vermerk folgt)"
+        facts, closed_on=on, leistungsbeginn=data.case.leistungsbeginn, on=on, note="(Vermerk folgt)"
     )
     actions.append(_action("case_close", "Fall abschließen (Leistungsbezug beendet)", closing))
     if facts.mode is not Mode.EXEMPT:
-        failed = case.plans.filter(status=KPStatus.FAILED).order_by("-pk").first()
+        failed = data.summary["failed_plan_id"]  # the latest failed plan
         after_failed = failed is not None and facts.mode is Mode.NO_KP_15_6
         approved = (
             after_failed
-            and failed is not None
             and TeamLeadApproval.objects.filter(
                 kind=TeamLeadApproval.Kind.SCHLICHTUNG_NACH_SCHEITERN,
                 subject_type="kooperationsplan.Kooperationsplan",
-                subject_id=failed.pk,
+                subject_id=failed,
                 status=TeamLeadApproval.Status.APPROVED,
             ).exists()
         )

@@ -9,21 +9,18 @@ from typing import Any
 from django.db.models import QuerySet
 
 from cases.models import Case, TimelineEvent
-from kooperationsplan.facts import case_facts
+from kooperationsplan.facts import CaseData
 from kooperationsplan.models import (
-    CURRENT_KP_STATUSES,
     Appointment,
-    EigenbemuehungNachweis,
-    Escalation,
-    Exemption,
+    AssignmentStatus,
+    EscalationStatus,
     Kooperationsplan,
     MassnahmeZuweisung,
-    Schlichtung,
+    SchlichtungOutcome,
 )
 from kooperationsplan.reasons import TEXTS, explain, sentence, source_label
 from letters.models import Letter
 from letters.selectors import letters_of_case
-from rules.facts import CaseFacts
 from rules.plan import rfb_applies
 
 TIMELINE_FILTERS = {
@@ -46,49 +43,46 @@ class Deadline:
     overdue: bool
 
 
-def case_header(case: Case, *, on: date, facts: CaseFacts | None = None) -> dict[str, Any]:
+def case_header(case: Case, *, on: date, data: CaseData | None = None) -> dict[str, Any]:
     """Cooperation mode, whether an RFB applies and why (rules), next deadlines, responsible IFK, minor/gV.
 
-    `facts`: the case's facts if the page has loaded them already (the case page also needs them for the
-    next actions), so they are loaded once per page."""
-    facts = facts if facts is not None else case_facts(case)
-    rfb = rfb_applies(facts)
+    `data`: the case's rows if the page reads them for more than the header (the case overview also shows
+    the next actions), so that every table is read once per page."""
+    data = data if data is not None else CaseData(case)
+    rfb = rfb_applies(data.facts)
     deadlines: list[Deadline] = []
 
     def add(label: str, due: date | None) -> None:
         if due is not None:
             deadlines.append(Deadline(label, due, due < on))
 
-    current = Kooperationsplan.objects.filter(case=case, status__in=CURRENT_KP_STATUSES).first()
+    current = data.current_plan
     if current is not None:
         add(f"Überprüfung KP v{current.version_number}", current.review_due)
-    for escalation in Escalation.objects.filter(case=case, status__in=["AUFFORDERUNG_ISSUED", "ANHOERUNG"]):
-        if escalation.status == "AUFFORDERUNG_ISSUED":
+    for escalation in data.escalations:
+        if escalation.status == EscalationStatus.AUFFORDERUNG_ISSUED:
             add("Frist der Aufforderung", escalation.compliance_deadline)
-        else:
+        elif escalation.status == EscalationStatus.ANHOERUNG:
             add("Äußerungsfrist der Anhörung", escalation.anhoerung_deadline)
-    for assignment in MassnahmeZuweisung.objects.filter(
-        case=case, status__in=["SCHREIBEN_ISSUED", "BESCHEID_ISSUED"]
-    ).select_related("massnahme"):
-        add(f"Rückmeldung „{assignment.massnahme.title}“", assignment.rueckmeldung_due)
-    for schlichtung in Schlichtung.objects.filter(case=case, outcome="RUNNING"):
-        add("Ende der Schlichtung", schlichtung.ends_on)
-    for exemption in Exemption.objects.filter(case=case, status="ACTIVE"):
+    for assignment in data.open_assignments:
+        if assignment.status in (AssignmentStatus.SCHREIBEN_ISSUED, AssignmentStatus.BESCHEID_ISSUED):
+            add(f"Rückmeldung „{assignment.massnahme.title}“", assignment.rueckmeldung_due)
+    for schlichtung in data.schlichtungen:
+        if schlichtung.outcome == SchlichtungOutcome.RUNNING:
+            add("Ende der Schlichtung", schlichtung.ends_on)
+    if data.active_exemption is not None:
+        exemption = data.active_exemption
         add(f"Prüfung der Ausnahme ({exemption.get_reason_display()})", exemption.recheck_due)
-    nachweis = (
-        EigenbemuehungNachweis.objects.filter(eigenbemuehung__plan__case=case, received_on__isnull=True)
-        .order_by("due_on")
-        .first()
-    )
-    if nachweis is not None:
-        add("Nachweis Eigenbemühungen", nachweis.due_on)
-    vertretungen = list(case.elb.vertretungen.filter(valid_to__isnull=True)) if case.elb.is_minor_on(on) else []
+    if data.open_nachweise:
+        add("Nachweis Eigenbemühungen", data.open_nachweise[0].due_on)
+    minor = case.elb.is_minor_on(on)
+    vertretungen = list(case.elb.vertretungen.filter(valid_to__isnull=True)) if minor else []
     return {
         "rfb_applies": rfb.allowed,
         "rfb_reasons": [explain(reason) for reason in rfb.reasons],
         "deadlines": sorted(deadlines, key=lambda item: item.due_on)[:6],
         "current_plan": current,
-        "minor": case.elb.is_minor_on(on),
+        "minor": minor,
         "vertretungen": vertretungen,
     }
 
@@ -132,7 +126,3 @@ def appointments_list(case: Case) -> list[Appointment]:
 
 def letters_list(case: Case) -> list[Letter]:
     return list(letters_of_case(case))
-
-
-def escalations_list(case: Case) -> list[Escalation]:
-    return list(Escalation.objects.filter(case=case).select_related("massnahme_art").order_by("-breach_date", "-id"))

@@ -24,7 +24,7 @@ from cases.selectors import case_get_for_view
 from kooperationsplan import escalations, exemptions, measures, schlichtung, services
 from kooperationsplan import forms as kp_forms
 from kooperationsplan.actions import Action, case_next_actions
-from kooperationsplan.facts import case_facts
+from kooperationsplan.facts import CaseData
 from kooperationsplan.models import (
     Appointment,
     EigenbemuehungNachweis,
@@ -40,7 +40,6 @@ from kooperationsplan.selectors import (
     TIMELINE_FILTERS,
     appointments_list,
     case_header,
-    escalations_list,
     letters_list,
     measures_list,
     plans_list,
@@ -50,7 +49,6 @@ from kooperationsplan.selectors import (
 from kooperationsplan.workflow import ConcurrentEdit, WorkflowRefused
 from letters.models import Letter
 from letters.views import preview_copies
-from rules.facts import CaseFacts
 
 TIMELINE_PAGE_SIZE = 30
 
@@ -61,11 +59,11 @@ def _page(
     template: str,
     tab: str,
     status: int = 200,
-    facts: CaseFacts | None = None,
+    data: CaseData | None = None,
     **context: Any,
 ) -> HttpResponse:
     today = timezone.localdate()
-    header = case_header(case, on=today, facts=facts)
+    header = case_header(case, on=today, data=data)
     return render(
         request, template, {"case": case, "tab": tab, "header": header, "today": today, **context}, status=status
     )
@@ -74,17 +72,17 @@ def _page(
 @require_http_methods(["GET"])
 def case_overview(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_get_for_view(request, case_id)
-    facts = case_facts(case)  # once for the header and the next actions
-    actions = case_next_actions(case, on=timezone.localdate(), facts=facts)
+    data = CaseData(case)  # the case's rows, read once for the header, the next actions and the escalations
+    actions = case_next_actions(case, on=timezone.localdate(), data=data)
     return _page(
         request,
         case,
         "kooperationsplan/case_overview.html",
         "overview",
-        facts=facts,
+        data=data,
         allowed_actions=[action for action in actions if action.allowed],
         refused_actions=[action for action in actions if not action.allowed],
-        escalations=escalations_list(case),
+        escalations=data.escalations,
         approvals=list(TeamLeadApproval.objects.filter(case=case, status=TeamLeadApproval.Status.OPEN)),
     )
 

@@ -79,6 +79,27 @@ def test_case_pages_run_a_fixed_number_of_queries(ifk_nord, tab, clock):
     assert count() == few
 
 
+def test_case_overview_reads_each_table_once(ifk_nord, clock):
+    """The header, the next actions and the escalation list share the case's rows (facts.CaseData)."""
+    case = new_case(ifk=ifk_nord)
+    plan = active_plan(case)
+    for _ in range(3):
+        MassnahmeZuweisungFactory(plan=plan)
+        EscalationFactory(case=case, plan=plan)
+    client = client_for(ifk_nord)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(f"/faelle/{case.pk}/").status_code == 200
+    assert len(ctx.captured_queries) == CASE_OVERVIEW_QUERIES
+
+
+# Session and user (2), case and access-log row (2); the case's rows: plans in force and draft with content items
+# and Eigenbemühungen (3), Schlichtungen, active exemption, escalations, open assignments, open Nachweise (5), the
+# counts and flags with the Jobcenter's settings in one (1); due appointments (1), open Vorlagen (1); the team in
+# the page header (1), the session renewal (3). A minor's legal representatives and, after a failed KP, the team
+# lead's approval add one each.
+CASE_OVERVIEW_QUERIES = 19
+
+
 def test_header_says_whether_an_rfb_applies_and_why(ifk_nord, clock):
     case = new_case(ifk=ifk_nord)
     plan = active_plan(case)
