@@ -14,6 +14,7 @@ from html import unescape
 import pytest
 import time_machine
 from django.db import connection
+from django.forms.renderers import DjangoTemplates
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -21,7 +22,20 @@ from django.utils import timezone
 
 from cases.models import AccessLog, TimelineEvent
 from kooperationsplan import services
-from kooperationsplan.editor_forms import MAX_ROWS
+from kooperationsplan.editor_forms import (
+    FAST_WIDGETS,
+    MAX_ROWS,
+    RENDERER,
+    ActivationForm,
+    EditorRenderer,
+    EigenbemuehungForm,
+    EigenbemuehungFormSet,
+    MassnahmeFormSet,
+    MassnahmeRowForm,
+    PlanContentForm,
+    StepForm,
+    StepFormSet,
+)
 from kooperationsplan.models import ContentItem, Eigenbemuehung, Kooperationsplan, MassnahmeZuweisung, Step
 from letters.models import Letter
 from tests.conftest import client_for
@@ -970,3 +984,73 @@ def test_the_add_row_fragment_offers_the_catalogue(client, draft):
     assert 'name="massnahmen-0-massnahme"' in html
     assert "Aktivierungscenter Süd" in html
     assert 'id="id_massnahmen-TOTAL_FORMS" value="1"' in html or 'value="1" id="id_massnahmen-TOTAL_FORMS"' in html
+
+
+# --- Widget rendering (editor_forms.EditorRenderer) --------------------------------------------------------
+
+HOSTILE_TEXT = "<b>\"Schritt\" & 'mehr'</b>\nzweite Zeile"
+CATALOGUE = ((1, "Coaching <A & B>", 8), (2, "AGH „Garten“", 12))
+
+
+def editor_forms_with(renderer, data):
+    """Every editor form once, bound to `data` (None: unbound, with hostile initial values)."""
+    initial = {
+        **{field: HOSTILE_TEXT for field in ("naechstes_ziel", "text_SOLL_1", "text", "description")},
+        "text_SOLL_3": "",
+        "nicht_relevant_SOLL_3": True,
+        "gemeinsam_erarbeitet": True,
+        "infoblatt_vb_ausgehaendigt_on": date(2026, 3, 1),
+        "lock_version": 3,
+        "kind": "BEWERBUNG",
+        "min_count": 0,
+        "massnahme": 2,
+        "due_on": date(2026, 7, 15),
+    }
+    kwargs = {"renderer": renderer} if data is not None else {"renderer": renderer, "initial": initial}
+    return [
+        PlanContentForm(data, **kwargs),
+        StepForm(data, **kwargs),
+        EigenbemuehungForm(data, **kwargs),
+        MassnahmeRowForm(data, catalogue=CATALOGUE, **kwargs),
+        ActivationForm(data, prefix="aktivierung", **kwargs),
+    ]
+
+
+BOUND = {
+    "lock_version": "x",  # invalid: the hidden field
+    "naechstes_ziel": HOSTILE_TEXT,
+    "text_SOLL_1": "",
+    "text_SOLL_2": HOSTILE_TEXT,
+    "nicht_relevant_SOLL_3": "on",
+    "text_SOLL_3": "beides",  # invalid together with "nicht relevant"
+    "infoblatt_vb_ausgehaendigt_on": "2026-13-40",
+    "beratungsvermerk_ref": '"Vermerk" <1>',
+    "text": HOSTILE_TEXT,
+    "responsible": "JC",
+    "due_on": "2026-07-15",
+    "kind": "gibt es nicht",
+    "min_count": "0",
+    "period": "MONAT",
+    "nachweis_due_day": "99",
+    "massnahme": "1",
+    "start_date": "2026-05-01",
+    "rueckmeldung_due": "2026-06-01",  # after the start: invalid
+    "aktivierung-valid_from": "2020-01-01",
+    "aktivierung-with_flyer": "on",
+}
+
+
+@pytest.mark.parametrize("data", [None, BOUND], ids=["unbound", "bound"])
+def test_the_editor_renderer_writes_exactly_djangos_widget_html(data):
+    ours = editor_forms_with(None, data)  # the forms' own renderer
+    django = editor_forms_with(DjangoTemplates(), data)
+    for mine, reference in zip(ours, django, strict=True):
+        assert isinstance(mine.renderer, EditorRenderer)
+        for name, field in mine.fields.items():
+            assert field.widget.template_name in FAST_WIDGETS, name  # written in Python, not by Django
+            assert str(mine[name]) == str(reference[name]), name
+    for formset in (StepFormSet, EigenbemuehungFormSet, MassnahmeFormSet):
+        mine, reference = formset(prefix="x"), formset(prefix="x")
+        reference.renderer = DjangoTemplates()
+        assert mine.renderer is mine.new_row(0).renderer is RENDERER
+        assert str(mine.management_form) == str(reference.management_form)
