@@ -68,17 +68,22 @@ class NotificationBadge:
     """The unread count in the page header, computed once per page and only when the page shows it.
 
     Every page header shows the user's team, which costs a query of its own; the count is read in that
-    same query, so the badge adds no query to any page (the pinned query counts stay as they are).
+    same query, so the badge adds no query to any page (the pinned query counts stay as they are). A page
+    that has read all of the user's pending notifications anyway (the worklist) passes their number as
+    `known_count`; the header then loads the team alone.
     """
 
-    def __init__(self, request: HttpRequest) -> None:
+    def __init__(self, request: HttpRequest, *, known_count: int | None = None) -> None:
         self.request = request
+        self.known_count = known_count
 
     @cached_property
     def count(self) -> int:
         user = self.request.user
         if not isinstance(user, User) or not user.is_authenticated:
             return 0
+        if self.known_count is not None:
+            return self.known_count
         pending = notifications_pending(user, on=timezone.localdate())
         if user.team_id is None or User._meta.get_field("team").is_cached(user):
             return pending.count()

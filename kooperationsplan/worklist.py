@@ -39,7 +39,7 @@ from kooperationsplan.models import (
     Schlichtung,
     SchlichtungOutcome,
 )
-from kooperationsplan.notifications import notifications_pending
+from kooperationsplan.notifications import NotificationBadge, notifications_pending
 from kooperationsplan.notifications_cover import absences_touching, user_and_covered_ids
 
 # Look-ahead windows: the first reminder of each deadline (RULES.md section 7).
@@ -333,6 +333,8 @@ def worklist_build(user: User, *, on: date) -> Worklist:
 @require_GET
 def worklist(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)
-    return render(
-        request, "kooperationsplan/worklist.html", {"worklist": worklist_build(user, on=timezone.localdate())}
-    )
+    worklist = worklist_build(user, on=timezone.localdate())
+    shown = len(worklist.notifications)
+    # Fewer than the limit: the list holds all pending notifications, so the header badge need not count them.
+    badge = NotificationBadge(request, known_count=shown if shown < LIMIT_PER_KIND else None)
+    return render(request, "kooperationsplan/worklist.html", {"worklist": worklist, "notification_badge": badge})

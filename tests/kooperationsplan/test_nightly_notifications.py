@@ -14,7 +14,7 @@ from django.core import mail
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from kooperationsplan import nightly, notifications
+from kooperationsplan import nightly, notifications, worklist
 from kooperationsplan.models import AbsenceCover, Notification, NotificationDigest, Reminder
 from kooperationsplan.notifications_cover import AbsenceRefused, absence_set
 from tests.conftest import client_for
@@ -89,6 +89,20 @@ def test_badge_adds_no_query_to_a_page(ifk_nord):
         review(ifk_nord)
     nightly.d01_review(TODAY)
     assert queries() == without == 8  # the number tests/cases/test_views.py pins for this page
+
+
+def test_worklist_gives_the_badge_its_count_unless_the_list_is_cut(ifk_nord, monkeypatch):
+    """The worklist reads the pending notifications anyway; the header badge takes their number from it, and
+    counts them itself when the list stops at its limit."""
+    for _ in range(3):
+        review(ifk_nord)
+    nightly.d01_review(TODAY)
+    client = client_for(ifk_nord)
+    assert badge(client.get("/arbeitsplatz/").content.decode()) == "Benachrichtigungen 3 ungelesen"
+    monkeypatch.setattr(worklist, "LIMIT_PER_KIND", 2)
+    response = client.get("/arbeitsplatz/")
+    assert len(response.context["worklist"].notifications) == 2
+    assert badge(response.content.decode()) == "Benachrichtigungen 3 ungelesen"
 
 
 def test_list_shows_own_notifications_and_not_another_teams(ifk_nord, ifk_sued):
