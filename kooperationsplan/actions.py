@@ -331,8 +331,13 @@ def _mode_actions(data: CaseData, facts: CaseFacts, on: date) -> list[Action]:
     )
     actions.append(_action("case_close", "Fall abschließen (Leistungsbezug beendet)", closing))
     if facts.mode is not Mode.EXEMPT:
-        failed = data.summary["failed_plan_id"]  # the latest failed plan
-        after_failed = failed is not None and facts.mode is Mode.NO_KP_15_6
+        # R-ABB-6: in § 15 Abs. 6 (NO_KP_15_6) after a failed KP, a Schlichtung needs the team lead's approval.
+        failed = (
+            data.case.plans.filter(status=KPStatus.FAILED).order_by("-pk").values_list("pk", flat=True).first()
+            if facts.mode is Mode.NO_KP_15_6
+            else None
+        )
+        after_failed = failed is not None
         approved = (
             after_failed
             and TeamLeadApproval.objects.filter(

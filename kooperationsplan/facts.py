@@ -212,7 +212,7 @@ class CaseData:
     @cached_property
     def summary(self) -> dict[str, Any]:
         """One query for the rest: Potenzialanalyse complete, legal representatives, first invitation sent,
-        open Bescheide, the latest failed plan, and the Jobcenter's settings."""
+        open Bescheide, and the Jobcenter's settings."""
         case = OuterRef("pk")
         first_invitation = Exists(Letter.objects.filter(case=case, kind=LetterKind.EINL_KP_ERST)) | Exists(
             Appointment.objects.filter(case=case, kind=AppointmentKind.ERSTGESPRAECH)
@@ -232,9 +232,6 @@ class CaseData:
                         case=case, via=AssignmentVia.BESCHEID, status__in=OPEN_BESCHEID_STATUSES
                     )
                 ),
-                failed_plan_id=Subquery(
-                    Kooperationsplan.objects.filter(case=case, status=KPStatus.FAILED).order_by("-pk").values("pk")[:1]
-                ),
                 followup_invitation_rfb=F("team__jobcenter__followup_invitation_rfb"),
                 bundesland=F("team__jobcenter__bundesland"),
             )
@@ -243,7 +240,6 @@ class CaseData:
                 "vertretungen",
                 "first_invitation_sent",
                 "open_bescheide",
-                "failed_plan_id",
                 "followup_invitation_rfb",
                 "bundesland",
             )

@@ -6,9 +6,11 @@ from datetime import date, datetime
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from kooperationsplan import escalations
 from kooperationsplan.actions import case_next_actions
+from tests.factories import CaseFactory, KooperationsplanFactory, TeamLeadApprovalFactory, UserFactory
 from tests.kooperationsplan.workflow_helpers import BERLIN, active_plan, at, complete_pa, in_days, key, new_case
 
 pytestmark = pytest.mark.django_db
@@ -76,3 +78,22 @@ def test_after_no_wichtiger_grund_the_aufforderung_is_proposed_and_explained(clo
     assert "§ 15 Abs. 5 SGB II" in auff.reasons[0]["sources"]
     assert not actions["exempt_monitoring"].allowed
     assert actions["psych_skip"].allowed  # the IFK may decide case by case, with a Vermerk (R-ESC-5)
+
+
+def test_R_ABB_6_a_schlichtung_after_a_failed_kp_is_offered_once_the_team_lead_approved(clock):
+    case = CaseFactory(cooperation_mode="NO_KP_15_6")
+    failed = KooperationsplanFactory(case=case, active=True, status="FAILED")
+    refused = by_name(case, date(2026, 3, 2))["schlichtung_start"]
+    assert not refused.allowed
+    assert refused.reasons[0]["rule_id"] == "R-ABB-6"
+    TeamLeadApprovalFactory(
+        case=case,
+        subject_type="kooperationsplan.Kooperationsplan",
+        subject_id=failed.pk,
+        status="APPROVED",
+        decided_at=timezone.now(),
+        decided_by=UserFactory(role="TL", team=case.team),
+    )
+    allowed = by_name(case, date(2026, 3, 2))["schlichtung_start"]
+    assert allowed.allowed
+    assert [reason["rule_id"] for reason in allowed.reasons] == ["R-SCH-1", "R-ABB-6"]

@@ -95,8 +95,8 @@ def test_case_overview_reads_each_table_once(ifk_nord, clock):
 # Session and user (2), case and access-log row (2); the case's rows: plans in force and draft with content items
 # and Eigenbemühungen (3), Schlichtungen, active exemption, escalations, open assignments, open Nachweise (5), the
 # counts and flags with the Jobcenter's settings in one (1); due appointments (1), open Vorlagen (1); the team in
-# the page header (1), the session renewal (3). A minor's legal representatives and, after a failed KP, the team
-# lead's approval add one each.
+# the page header (1), the session renewal (3). A minor's legal representatives add one; after a failed KP (§ 15
+# Abs. 6) the failed plan and the team lead's approval add two.
 CASE_OVERVIEW_QUERIES = 19
 
 
