@@ -564,10 +564,12 @@ def measure_catalogue(plan: Kooperationsplan) -> dict[int, CatalogueEntry]:
     `pk IN (the plan's measures)`, not a join over all assignments with DISTINCT: that join grows with
     every assignment of every case."""
     used = MassnahmeZuweisung.objects.filter(plan=plan).values("massnahme_id")
-    rows = Massnahme.objects.filter(Q(active=True) | Q(pk__in=used)).select_related("art").order_by("title", "pk")
-    return {
-        row.pk: CatalogueEntry(row.pk, row.title, row.traeger_name, row.art.name, row.duration_weeks) for row in rows
-    }
+    rows = (
+        Massnahme.objects.filter(Q(active=True) | Q(pk__in=used))
+        .order_by("title", "pk")
+        .values_list("pk", "title", "traeger_name", "art__name", "duration_weeks")
+    )
+    return {pk: CatalogueEntry(pk, *fields) for pk, *fields in rows}
 
 
 def _measure_kwargs(catalogue: Mapping[int, CatalogueEntry]) -> dict[str, Any]:
