@@ -13,6 +13,7 @@ second run, or a second process at the same time, sends nothing (T12).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -35,20 +36,22 @@ from kooperationsplan.reminders import notifications_pending_filter
 DIGEST_MAX_LINES = 50
 
 
-def notifications_visible(user: User, *, on: date) -> QuerySet[Notification]:
+def notifications_visible(user: User, *, on: date, owners: Collection[int] | None = None) -> QuerySet[Notification]:
     """The user's own notifications and those of the colleagues they cover on `on`, about visible cases.
 
-    The case check is a correlated EXISTS (one primary key look-up per notification of the user), not
-    `case IN (the team's cases)`, which reads every case of the team for each page's badge."""
+    `owners`: the ids of the user and of the colleagues they cover on `on`, if the caller has read them
+    already (the worklist); else they are a subquery. The case check is a correlated EXISTS (one primary key
+    look-up per notification of the user), not `case IN (the team's cases)`, which reads every case of the
+    team for each page's badge."""
     visible_case = case_list_visible(user).filter(pk=OuterRef("case_id"))
     return Notification.objects.filter(
-        Q(user_id__in=user_and_covered_ids(user, on)),
+        Q(user_id__in=owners if owners is not None else user_and_covered_ids(user, on)),
         Q(case__isnull=True) | Exists(visible_case),
     )
 
 
-def notifications_pending(user: User, *, on: date) -> QuerySet[Notification]:
-    return notifications_visible(user, on=on).filter(notifications_pending_filter())
+def notifications_pending(user: User, *, on: date, owners: Collection[int] | None = None) -> QuerySet[Notification]:
+    return notifications_visible(user, on=on, owners=owners).filter(notifications_pending_filter())
 
 
 def notification_mark_read(*, user: User, notification_id: int) -> bool:

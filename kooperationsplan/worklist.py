@@ -10,6 +10,7 @@ and one for today's absences, whatever the number of cases or items.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import cast
@@ -40,7 +41,7 @@ from kooperationsplan.models import (
     SchlichtungOutcome,
 )
 from kooperationsplan.notifications import NotificationBadge, notifications_pending
-from kooperationsplan.notifications_cover import absences_touching, user_and_covered_ids
+from kooperationsplan.notifications_cover import absences_touching
 
 # Look-ahead windows: the first reminder of each deadline (RULES.md section 7).
 REVIEW_LEAD_DAYS = 28  # D-01: 28 days before the review (schedule the talk)
@@ -176,12 +177,18 @@ class Worklist:
         return not any(group.items for group in self.groups) and not self.notifications
 
 
-def worklist_cases(user: User, *, on: date) -> QuerySet[Case]:
-    """The open cases whose deadlines the user works: their own and those of colleagues they cover on `on`,
-    or the whole team for a team lead."""
+def worklist_owners(user: User, absences: Iterable[AbsenceCover]) -> list[int]:
+    """The user and the colleagues they cover, from today's absences (`absences_touching`): whose cases and
+    notifications the worklist shows. A plain list, so that the worklist's queries need no subquery for it."""
+    return [user.pk, *(absence.user_id for absence in absences if absence.cover_id == user.pk)]
+
+
+def worklist_cases(user: User, *, owners: Collection[int]) -> QuerySet[Case]:
+    """The open cases whose deadlines the user works: those the `owners` (`worklist_owners`) are responsible
+    for, or the whole team for a team lead."""
     cases = case_list_visible(user).filter(closed_on__isnull=True)
     if user.role != Role.TEAMLEITUNG:
-        cases = cases.filter(responsible_id__in=user_and_covered_ids(user, on))
+        cases = cases.filter(responsible_id__in=owners)
     return cases
 
 
@@ -211,7 +218,7 @@ def _item(due: _Due, case: Case, today: date) -> WorklistItem:
     )
 
 
-def worklist_items(user: User, *, on: date) -> tuple[list[WorklistItem], bool]:
+def worklist_items(user: User, *, on: date, owners: Collection[int]) -> tuple[list[WorklistItem], bool]:
     """All items, most urgent first, and whether some kind had more than LIMIT_PER_KIND items.
 
     Seven queries, one per kind, each reading its own table (and the way to the case); the case subquery is
@@ -219,7 +226,7 @@ def worklist_items(user: User, *, on: date) -> tuple[list[WorklistItem], bool]:
     (none without items). Joining eLb and IFK in each of the seven instead costs PostgreSQL more planning and
     execution than the whole extra query.
     """
-    case_ids = worklist_cases(user, on=on).values("pk")
+    case_ids = worklist_cases(user, owners=owners).values("pk")
     found: list[_Due] = []
     truncated = False
 
@@ -300,15 +307,18 @@ def worklist_items(user: User, *, on: date) -> tuple[list[WorklistItem], bool]:
     return items, truncated
 
 
-def worklist_notifications(user: User, *, on: date) -> list[Notification]:
-    """The notifications needing attention (unread, reminder still open), the user's own and those of the
-    colleagues they cover, newest first; one about a case the user may no longer see is left out."""
-    notifications = notifications_pending(user, on=on).select_related("case__elb", "reminder", "user")
+def worklist_notifications(user: User, *, on: date, owners: Collection[int]) -> list[Notification]:
+    """The notifications needing attention (unread, reminder still open) of the `owners`, newest first; one
+    about a case the user may no longer see is left out."""
+    pending = notifications_pending(user, on=on, owners=owners)
+    notifications = pending.select_related("case__elb", "reminder", "user")
     return list(notifications.order_by("-created_at", "-pk")[:LIMIT_PER_KIND])
 
 
 def worklist_build(user: User, *, on: date) -> Worklist:
-    items, truncated = worklist_items(user, on=on)
+    absences = tuple(absences_touching(user, on))
+    owners = worklist_owners(user, absences)
+    items, truncated = worklist_items(user, on=on, owners=owners)
     soon = on + timedelta(days=SOON_DAYS)
     groups = [
         WorklistGroup("ueberfaellig", "Überfällig", [item for item in items if item.due_on < on]),
@@ -323,10 +333,10 @@ def worklist_build(user: User, *, on: date) -> Worklist:
         today=on,
         team_view=user.role == Role.TEAMLEITUNG,
         groups=groups,
-        notifications=worklist_notifications(user, on=on),
+        notifications=worklist_notifications(user, on=on, owners=owners),
         truncated=truncated,
         user_id=user.pk,
-        absences=tuple(absences_touching(user, on)),
+        absences=absences,
     )
 
 
