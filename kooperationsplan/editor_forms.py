@@ -95,7 +95,7 @@ def choices_with_blank(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 # --- Widget rendering ---------------------------------------------------------------------------------------
 # The editor page shows about 50 widgets. Django renders each through its widget templates (input.html with
-# attrs.html, select.html with one template per option), which was a third of the page's time. The renderer
+# attrs.html, select.html with one template per option), which was a quarter of the page's time. The renderer
 # below writes the same HTML for the widget templates the editor uses in Python, with Django's escaping; any
 # other template goes through Django's renderer. test_editor.py compares both renderers widget by widget.
 
