@@ -184,12 +184,16 @@ def _escalations(case: Case) -> int:
         kind = LetterKind.AUFF_15_6 if without_kp else LetterKind.AUFF_15_5
         duty = "Legen Sie die vereinbarten Nachweise Ihrer Eigenbemühungen vor."
         decision, rfb = rfb_block(kind, duty=duty, deadline=escalation.compliance_deadline, percent=10, months=1)
-        rule = ("nokp.aufforderung_15_6", "R-NOKP-1") if without_kp else ("escalation.aufforderung_15_5", "R-ESC-2")
+        demand = (
+            Reason("nokp.aufforderung_15_6", "R-NOKP-1", ("§ 15 Abs. 6 SGB II", "001 §7"))
+            if without_kp
+            else Reason("escalation.aufforderung_15_5", "R-ESC-2", ("§ 15 Abs. 5 SGB II", "001 §6.1"))
+        )
         aufforderung = freeze_letter(
             case=case,
             kind=kind,
             actor=case.responsible,
-            decision=combine(decision, allow(Reason(rule[0], rule[1], ("§ 15 Abs. 5 SGB II", "001 §6.1")))),
+            decision=combine(decision, allow(demand)),
             idempotency_key=f"demo:aufforderung:{escalation.pk}",
             rfb=rfb,
             letter_date=letter_date,
