@@ -17,7 +17,7 @@ from typing import Any
 from django.utils import timezone
 
 from cases.models import Case, Jobcenter
-from kooperationsplan.escalations import KIND_LABELS
+from kooperationsplan.escalations import KIND_LABELS, anhoerung_content
 from kooperationsplan.facts import case_facts
 from kooperationsplan.measures import _measure_content
 from kooperationsplan.models import (
@@ -216,20 +216,13 @@ def _escalations(case: Case) -> int:
                 decision=allow(Reason("escalation.anhoerung", "R-ESC-3", ("§ 24 SGB X", "001 §6.1"))),
                 idempotency_key=f"demo:anhoerung:{escalation.pk}",
                 letter_date=_letter_day(escalation.anhoerung_deadline, case, 17),
-                content={
-                    "reference_kind": aufforderung.kind,
-                    "reference_number": aufforderung.number,
-                    "reference_date": aufforderung.letter_date.isoformat(),
-                    "breach": escalation.description,
-                    "breach_date": escalation.breach_date.isoformat(),
-                    "percent": escalation.minderung_percent or 10,
-                    "months": escalation.minderung_months or 1,
-                    "start_rule": "ab dem Monat nach Bekanntgabe des Feststellungsbescheids",
-                    "answer_until": escalation.anhoerung_deadline.isoformat(),
-                    "in_person_offer": True,
-                    "lifted_on_compliance": True,
-                    "repeated": False,
-                },
+                content=anhoerung_content(
+                    escalation,
+                    aufforderung,
+                    percent=escalation.minderung_percent or 10,
+                    months=escalation.minderung_months or 1,
+                    repeated=False,
+                ),
             )
             count += 1
     return count

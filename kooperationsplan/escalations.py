@@ -29,6 +29,7 @@ from kooperationsplan.reminders import Kind as ReminderKind
 from kooperationsplan.reminders import reminders_close, reminders_close_for_case, reminders_close_on_event
 from kooperationsplan.services import set_mode
 from kooperationsplan.workflow import WorkflowRefused, freeze_letter, lock_case, record, require, today, transition
+from letters.models import Letter
 from rules import escalation as esc_rules
 from rules.deadlines import bekanntgabe
 from rules.decision import Reason, allow, combine, refuse
@@ -428,20 +429,13 @@ def anhoerung_issue(*, escalation_id: int, actor: User, idempotency_key: str) ->
             actor=actor,
             decision=full,
             idempotency_key=idempotency_key,
-            content={
-                "reference_kind": reference.kind,
-                "reference_number": reference.number,
-                "reference_date": reference.letter_date.isoformat(),
-                "breach": escalation.description,
-                "breach_date": escalation.breach_date.isoformat(),
-                "percent": level.percent,
-                "months": level.months,
-                "start_rule": "ab dem Monat nach Bekanntgabe des Feststellungsbescheids",
-                "answer_until": escalation.anhoerung_deadline.isoformat(),
-                "in_person_offer": True,
-                "lifted_on_compliance": True,
-                "repeated": level.reason.code == "minderung.repeated",
-            },
+            content=anhoerung_content(
+                escalation,
+                reference,
+                percent=level.percent,
+                months=level.months,
+                repeated=level.reason.code == "minderung.repeated",
+            ),
         )
         record(
             case,
@@ -453,6 +447,33 @@ def anhoerung_issue(*, escalation_id: int, actor: User, idempotency_key: str) ->
             letter=letter.pk,
         )
         return escalation
+
+
+def anhoerung_content(
+    escalation: Escalation,
+    reference: Letter,
+    *,
+    percent: int,
+    months: int,
+    repeated: bool,
+    lifted_on_compliance: bool = True,
+) -> dict[str, object]:
+    """RULES.md 6.2 ANH_31 / ANH_32 (R-ESC-6): the letter it refers to, the breach, the intended Minderung
+    (%, months, start per L-15), the Äußerungsfrist (D-10) and the offer of an in-person Anhörung (L-10)."""
+    return {
+        "reference_kind": reference.kind,
+        "reference_number": reference.number,
+        "reference_date": reference.letter_date.isoformat(),
+        "breach": escalation.description,
+        "breach_date": escalation.breach_date.isoformat(),
+        "percent": percent,
+        "months": months,
+        "start_rule": "ab dem Monat nach Bekanntgabe des Feststellungsbescheids",
+        "answer_until": escalation.anhoerung_deadline.isoformat(),
+        "in_person_offer": True,
+        "lifted_on_compliance": lifted_on_compliance,
+        "repeated": repeated,
+    }
 
 
 def anhoerung_close(*, escalation_id: int, actor: User) -> Escalation:
@@ -650,19 +671,15 @@ def anhoerung_32_issue(*, escalation_id: int, actor: User, idempotency_key: str)
             decision=full,
             idempotency_key=idempotency_key,
             content={
-                "reference_kind": invitation_letter.kind,
-                "reference_number": invitation_letter.number,
-                "reference_date": invitation_letter.letter_date.isoformat(),
+                **anhoerung_content(
+                    escalation,
+                    invitation_letter,
+                    percent=level.percent,
+                    months=level.months,
+                    repeated=False,
+                    lifted_on_compliance=False,
+                ),
                 "appointment_starts_at": timezone.localtime(appointment.starts_at).isoformat(),
-                "breach": escalation.description,
-                "breach_date": escalation.breach_date.isoformat(),
-                "percent": level.percent,
-                "months": level.months,
-                "start_rule": "ab dem Monat nach Bekanntgabe des Feststellungsbescheids",
-                "answer_until": escalation.anhoerung_deadline.isoformat(),
-                "in_person_offer": True,
-                "lifted_on_compliance": False,
-                "repeated": False,
                 "escalation": escalation.pk,
             },
         )
