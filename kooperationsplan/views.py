@@ -13,6 +13,7 @@ from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -187,57 +188,44 @@ class Step:
     title: str
     form: Callable[..., forms.Form]
     run: Callable[[Case, User, dict[str, Any], dict[str, int]], str]
-    needs: str = ""  # "escalation" or "assignment": the target object of the action
+    needs: str = ""  # the target object of the action: "escalation", "assignment", "appointment", "nachweis"
     success: str = ""
 
 
-def _escalation(case: Case, target: dict[str, int]) -> Escalation:
-    escalation = Escalation.objects.filter(pk=target.get("escalation"), case=case).first()
-    if escalation is None:
+def _of_case(queryset: QuerySet[Any], **lookup: Any) -> Any:
+    """The one object of this case a step acts on; another case's object (or none) is 404 (T1)."""
+    found = queryset.filter(**lookup).first()
+    if found is None:
         raise Http404
-    return escalation
+    return found
+
+
+def _escalation(case: Case, target: dict[str, int]) -> Escalation:
+    return _of_case(Escalation.objects.all(), pk=target.get("escalation"), case=case)
 
 
 def _assignment(case: Case, target: dict[str, int]) -> MassnahmeZuweisung:
-    assignment = MassnahmeZuweisung.objects.filter(pk=target.get("assignment"), case=case).first()
-    if assignment is None:
-        raise Http404
-    return assignment
+    return _of_case(MassnahmeZuweisung.objects.all(), pk=target.get("assignment"), case=case)
 
 
 def _appointment(case: Case, target: dict[str, int]) -> Appointment:
-    appointment = Appointment.objects.filter(pk=target.get("appointment"), case=case).first()
-    if appointment is None:
-        raise Http404
-    return appointment
+    return _of_case(Appointment.objects.all(), pk=target.get("appointment"), case=case)
 
 
 def _nachweis(case: Case, target: dict[str, int]) -> EigenbemuehungNachweis:
-    nachweis = EigenbemuehungNachweis.objects.filter(pk=target.get("nachweis"), eigenbemuehung__plan__case=case).first()
-    if nachweis is None:
-        raise Http404
-    return nachweis
+    return _of_case(EigenbemuehungNachweis.objects.all(), pk=target.get("nachweis"), eigenbemuehung__plan__case=case)
 
 
 def _active_exemption(case: Case) -> Exemption:
-    exemption = Exemption.objects.filter(case=case, status=Exemption.Status.ACTIVE).first()
-    if exemption is None:
-        raise Http404
-    return exemption
+    return _of_case(Exemption.objects.all(), case=case, status=Exemption.Status.ACTIVE)
 
 
 def _running_schlichtung(case: Case) -> Schlichtung:
-    running = Schlichtung.objects.filter(case=case, outcome=Schlichtung.Outcome.RUNNING).first()
-    if running is None:
-        raise Http404
-    return running
+    return _of_case(Schlichtung.objects.all(), case=case, outcome=Schlichtung.Outcome.RUNNING)
 
 
 def _draft(case: Case) -> Kooperationsplan:
-    draft = Kooperationsplan.objects.filter(case=case, status="DRAFT").first()
-    if draft is None:
-        raise Http404
-    return draft
+    return _of_case(Kooperationsplan.objects.all(), case=case, status="DRAFT")
 
 
 def _key(case: Case, action: str, data: dict[str, Any]) -> str:
