@@ -27,6 +27,7 @@ from __future__ import annotations
 import atexit
 import functools
 import mimetypes
+import os
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -157,12 +158,20 @@ def _checked_body(
     return letter_date, subject, blocks
 
 
+# The fixed time stamp of embedded font subsets (Unix time of 2023-07-01, the day § 15 SGB II in its
+# Kooperationsplan version took effect); any constant does, a constant keeps the bytes stable.
+FONT_TIMESTAMP = "1688169600"
+
+
 def render_pdf(html: str, *, title: str) -> bytes:
     """A tagged PDF/A-3a of the letter HTML. Each copy (recipient) is laid out on its own, so that its
     pages are numbered "Seite X von Y" for that copy; the copies are then joined into one file."""
     from weasyprint import HTML
 
     font_config, stylesheet = _weasyprint_setup()
+    # fontTools stamps each embedded font subset with the time of writing unless SOURCE_DATE_EPOCH (the
+    # reproducible-builds convention) fixes it: a re-render a second later would give other bytes (T14, R-ARC-1).
+    os.environ.setdefault("SOURCE_DATE_EPOCH", FONT_TIMESTAMP)
     documents = [
         HTML(string=part, url_fetcher=static_url_fetcher).render(stylesheets=[stylesheet], font_config=font_config)
         for part in _split_copies(html)

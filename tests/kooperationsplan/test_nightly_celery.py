@@ -21,13 +21,13 @@ from pathlib import Path
 
 import pytest
 from celery.beat import PersistentScheduler
-from django.db import connection
 from django.utils import timezone
 
 from config.celery import app
 from kooperationsplan.models import Notification, NotificationDigest, Reminder, ReminderKind
 from kooperationsplan.tasks import notification_digest
 from rules.dates import add_months
+from tests.database import database_url
 from tests.factories import CaseFactory, KooperationsplanFactory, PotenzialanalyseFactory
 from tests.redis_server import redis_url
 
@@ -48,11 +48,10 @@ def wait_for(condition: Callable[[], bool], *, timeout: float, what: str, log: P
 
 
 def environment() -> dict[str, str]:
-    db = connection.settings_dict
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.test_settings",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": redis_url(6),
         "CELERY_TASK_DEFAULT_QUEUE": QUEUE,
     }

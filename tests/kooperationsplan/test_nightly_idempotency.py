@@ -20,6 +20,7 @@ from kooperationsplan import nightly, notifications, reminders
 from kooperationsplan import schlichtung as schlichtung_services
 from kooperationsplan.models import Notification, NotificationDigest, Reminder, ReminderKind, Schlichtung
 from rules.dates import add_months
+from tests.database import database_url
 from tests.factories import (
     CaseFactory,
     KooperationsplanFactory,
@@ -124,8 +125,7 @@ def test_T12_two_digests_at_once_send_one_mail(ifk_nord, settings):
 def run_nightly_process(database: str) -> subprocess.Popen[str]:
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{connection.settings_dict['USER']}@{connection.settings_dict['HOST']}:"
-        f"{connection.settings_dict['PORT']}/{database}",
+        "DATABASE_URL": database_url(database),
         "DJANGO_SETTINGS_MODULE": "config.test_settings",
     }
     return subprocess.Popen(  # noqa: S603 (our own manage.py with fixed arguments)

@@ -21,7 +21,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from config.celery import app
@@ -30,6 +29,7 @@ from letters.models import ArchiveEntry, Letter
 from letters.rendering import render_letter_pdf
 from rules.ruleset import CURRENT
 from tests.conftest import client_for
+from tests.database import database_url
 from tests.factories import CaseFactory
 from tests.kooperationsplan.workflow_helpers import active_plan, new_case
 from tests.letters.snapshots import recipients, snapshot
@@ -47,6 +47,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+VISIBILITY_TIMEOUT = 3  # seconds until Redis gives an unacknowledged message to another worker
+
+
 def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -54,11 +57,6 @@ def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> Non
             return
         time.sleep(0.05)
     pytest.fail(f"Zeitüberschreitung: {what}")
-
-
-def database_url() -> str:
-    settings = connection.settings_dict
-    return f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
 
 
 @contextmanager
@@ -110,7 +108,7 @@ class Worker:
                 "DATABASE_URL": database_url(),
                 "CELERY_BROKER_URL": broker_url,
                 "CELERY_TASK_DEFAULT_QUEUE": queue,
-                "CELERY_VISIBILITY_TIMEOUT": "3",
+                "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
                 "LETTER_RENDER_LEASE_SECONDS": "2",
                 **env,
             },
@@ -182,7 +180,9 @@ def test_t14_worker_killed_while_rendering_letter_is_stored_once_after_redeliver
         )
         wait_for(lambda: status(letter.pk) == ("ISSUED", 1), timeout=60, what="der erste Worker beginnt")
         first.kill()
-        time.sleep(1)
+        # kombu gives unacknowledged messages back when a worker starts, then only every 100 s: the next worker
+        # starts once the visibility timeout has passed, so that its start-up restores the message.
+        time.sleep(VISIBILITY_TIMEOUT + 1)
         assert status(letter.pk) == ("ISSUED", 1)
         assert not ArchiveEntry.objects.filter(letter_id=letter.pk).exists()
 
