@@ -38,7 +38,7 @@ from kooperationsplan.schlichtung import approval_decide
 from kooperationsplan.workflow import WorkflowRefused, lock_case, record, require
 from letters.models import Letter, LetterStatus
 from letters.selectors import letters_awaiting_release
-from letters.services import LetterReleaseRefused, letter_release
+from letters.services import LetterReleaseRefused, letter_release, letter_withdraw_unreleased
 from rules.decision import Decision, Reason, refuse
 from rules.teamdesk import KIND_RULES, QueueKind, TLAction, review_in_queue, review_queue_cutoff, tl_decision
 
@@ -314,10 +314,8 @@ def letter_act(*, letter_id: int, actor: User, action: TLAction, comment: str) -
             return letter
         decision = require(tl_decision(QueueKind.LETTER_RELEASE, action, comment=comment))
         rule_id, sources = KIND_RULES[QueueKind.LETTER_RELEASE]
-        # Compare-and-set: only a letter that still waits can be returned (a second submit changes nothing).
-        if not Letter.objects.filter(pk=letter_id, status=LetterStatus.AWAITING_RELEASE).update(
-            status=LetterStatus.CANCELLED
-        ):
+        # Only a letter that still waits can be returned (a second submit changes nothing).
+        if not letter_withdraw_unreleased(letter_id=letter_id):
             raise WorkflowRefused(refuse(Reason("letter.release_not_awaiting", rule_id, sources)))
         approval = TeamLeadApproval.objects.create(
             case=case,

@@ -351,6 +351,17 @@ def letter_release(*, letter_id: int, actor: User) -> Letter:
     return letter
 
 
+def letter_withdraw_unreleased(*, letter_id: int) -> bool:
+    """Cancel a letter that still waits for the four-eyes release (the team lead returned it): it is never
+    rendered nor sent; a corrected letter is a new one. Compare-and-set, so a second submit or a release in
+    between changes nothing (False). The caller records the decision on the case timeline."""
+    return bool(
+        Letter.objects.filter(pk=letter_id, status=Letter.Status.AWAITING_RELEASE).update(
+            status=Letter.Status.CANCELLED
+        )
+    )
+
+
 # The German sentences of the refusals (the same as kooperationsplan/reasons.py, which letters may not import).
 RELEASE_REFUSALS = {
     "letter.release_not_awaiting": "Dieses Schreiben wartet nicht auf eine Freigabe.",
