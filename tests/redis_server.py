@@ -21,50 +21,45 @@ from urllib.parse import urlsplit
 import pytest
 
 
-def _accepts(host: str, port: int) -> bool:
+def accepts(host: str, port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(1)
         return sock.connect_ex((host, port)) == 0
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def start_redis_server(port: int, folder: str) -> subprocess.Popen[bytes]:
+    """A private redis-server on 127.0.0.1:`port` without persistence, once it accepts connections."""
+    program = shutil.which("redis-server")
+    if program is None:
+        pytest.fail("redis-server fehlt (Debian-Paket redis-server).")
+    server = subprocess.Popen(  # noqa: S603 - fixed arguments
+        [program, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", folder],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while not accepts("127.0.0.1", port):
+        if time.monotonic() > deadline:
+            server.terminate()
+            pytest.fail("redis-server startet nicht.")
+        time.sleep(0.05)
+    return server
 
 
 @cache
 def _server() -> str:
     configured = urlsplit(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379"))
     host, port = configured.hostname or "127.0.0.1", configured.port or 6379
-    if _accepts(host, port):
+    if accepts(host, port):
         return f"redis://{host}:{port}"
-    if shutil.which("redis-server") is None:
-        pytest.fail("Kein Redis erreichbar und redis-server fehlt (Debian-Paket redis-server).")
-    port = _free_port()
-    folder = tempfile.mkdtemp(prefix="kp-redis-")
-    server = subprocess.Popen(  # noqa: S603 - fixed arguments
-        [
-            shutil.which("redis-server") or "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            folder,
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    port = free_port()
+    server = start_redis_server(port, tempfile.mkdtemp(prefix="kp-redis-"))
     atexit.register(server.terminate)
-    deadline = time.monotonic() + 10
-    while not _accepts("127.0.0.1", port):
-        if time.monotonic() > deadline:
-            pytest.fail("redis-server startet nicht.")
-        time.sleep(0.05)
     return f"redis://127.0.0.1:{port}"
 
 

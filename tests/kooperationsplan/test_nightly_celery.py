@@ -11,9 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from datetime import time as clock_time
@@ -27,34 +25,13 @@ from config.celery import app
 from kooperationsplan.models import Notification, NotificationDigest, Reminder, ReminderKind
 from kooperationsplan.tasks import notification_digest
 from rules.dates import add_months
-from tests.database import database_url
+from tests.celery_processes import CELERY, ROOT, real_broker, wait_for, worker_environment
 from tests.factories import CaseFactory, KooperationsplanFactory, PotenzialanalyseFactory
 from tests.redis_server import redis_url
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("celery-nightly")]
 
-ROOT = Path(__file__).resolve().parents[2]
-CELERY = str(Path(sys.executable).with_name("celery"))
 QUEUE = f"kp-nightly-test-{os.getpid()}"
-
-
-def wait_for(condition: Callable[[], bool], *, timeout: float, what: str, log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"Zeitüberschreitung: {what}\n{log.read_text(errors='replace')[-4000:]}")
-
-
-def environment() -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.test_settings",
-        "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": redis_url(6),
-        "CELERY_TASK_DEFAULT_QUEUE": QUEUE,
-    }
 
 
 @contextmanager
@@ -62,7 +39,7 @@ def process(arguments: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]
     started = subprocess.Popen(  # noqa: S603 - fixed arguments
         [CELERY, "-A", "config", *arguments],
         cwd=ROOT,
-        env=environment(),
+        env=worker_environment(redis_url(6), QUEUE),
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -77,27 +54,6 @@ def process(arguments: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]
             except subprocess.TimeoutExpired:
                 os.killpg(started.pid, signal.SIGKILL)
                 started.wait(timeout=5)
-
-
-@contextmanager
-def real_broker() -> Iterator[None]:
-    """This test process sends to the real broker too (the suite runs tasks eagerly otherwise)."""
-    keys = {"CELERY_BROKER_URL": redis_url(6), "CELERY_TASK_ALWAYS_EAGER": False, "CELERY_TASK_DEFAULT_QUEUE": QUEUE}
-    saved = {key: app.conf[key] for key in keys}
-
-    def reset() -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
-        app._pool = None
-        app.__dict__.pop("amqp", None)
-
-    app.conf.update(keys)
-    reset()
-    try:
-        yield
-    finally:
-        app.conf.update(saved)
-        reset()
 
 
 def schedule_due_now(path: Path) -> None:
@@ -120,7 +76,7 @@ def test_beat_sends_the_nightly_entry_and_a_worker_runs_every_scan(tmp_path):
     KooperationsplanFactory(case=case, active=True, valid_from=add_months(due, -6), valid_to=due, review_due=due)
     schedule = tmp_path / "beat-schedule"
     log = tmp_path / "celery.log"
-    with real_broker():
+    with real_broker(redis_url(6), QUEUE):
         schedule_due_now(schedule)
         worker_args = [
             "worker",

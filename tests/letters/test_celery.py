@@ -9,14 +9,10 @@ stopped and started.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -28,58 +24,17 @@ from letters import services
 from letters.models import ArchiveEntry, Letter
 from letters.rendering import render_letter_pdf
 from rules.ruleset import CURRENT
+from tests.celery_processes import CELERY, ROOT, real_broker, wait_for, worker_environment
 from tests.conftest import client_for
-from tests.database import database_url
 from tests.factories import CaseFactory
 from tests.kooperationsplan.workflow_helpers import active_plan, new_case
 from tests.letters.snapshots import recipients, snapshot
-from tests.redis_server import redis_url
+from tests.redis_server import free_port, redis_url, start_redis_server
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("celery-letters")]
 
-ROOT = Path(__file__).resolve().parents[2]
-CELERY = str(Path(sys.executable).with_name("celery"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 VISIBILITY_TIMEOUT = 3  # seconds until Redis gives an unacknowledged message to another worker
-
-
-def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    pytest.fail(f"Zeitüberschreitung: {what}")
-
-
-@contextmanager
-def broker(url: str, queue: str) -> Iterator[None]:
-    """Point this test process's Celery app at a real broker (the suite runs tasks eagerly otherwise)."""
-    # The app reads Django's settings with the CELERY_ namespace, so the keys carry it here too.
-    keys = {"CELERY_BROKER_URL": url, "CELERY_TASK_ALWAYS_EAGER": False, "CELERY_TASK_DEFAULT_QUEUE": queue}
-    saved = {key: app.conf[key] for key in keys}
-
-    def reset() -> None:
-        # The connection pool and the routing (default queue) are built once per app; build them anew. The old
-        # pool is not closed: kombu's global producer pools (also used in eager mode) keep referring to it.
-        app._pool = None
-        app.__dict__.pop("amqp", None)
-
-    app.conf.update(keys)
-    reset()
-    try:
-        yield
-    finally:
-        app.conf.update(saved)
-        reset()
-        services.broker_breaker.reset()  # a refused publish in here must not pause the next tests
 
 
 class Worker:
@@ -102,16 +57,13 @@ class Worker:
                 f"{queue}-{time.monotonic_ns()}@%h",
             ],
             cwd=ROOT,
-            env={
-                **os.environ,
-                "DJANGO_SETTINGS_MODULE": "config.test_settings",
-                "DATABASE_URL": database_url(),
-                "CELERY_BROKER_URL": broker_url,
-                "CELERY_TASK_DEFAULT_QUEUE": queue,
-                "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
-                "LETTER_RENDER_LEASE_SECONDS": "2",
+            env=worker_environment(
+                broker_url,
+                queue,
+                CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT),
+                LETTER_RENDER_LEASE_SECONDS="2",
                 **env,
-            },
+            ),
             stdout=log.open("ab"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -164,7 +116,7 @@ def test_t14_worker_killed_while_rendering_letter_is_stored_once_after_redeliver
     snap = snapshot("AUFF_15_5")
     snap["content"]["breach"] = "Die vereinbarten Bewerbungsnachweise fehlen. " * 900  # a long letter: seconds
     shared_broker = redis_url(5)
-    with broker(shared_broker, queue):
+    with real_broker(shared_broker, queue):
         first = workers(shared_broker, queue)
         letter = services.letter_issue(
             case=case,
@@ -206,18 +158,13 @@ def test_t14_worker_killed_while_rendering_letter_is_stored_once_after_redeliver
 
 @pytest.fixture
 def private_redis(tmp_path) -> Iterator[Callable[[], subprocess.Popen]]:
-    if shutil.which("redis-server") is None:
-        pytest.fail("redis-server fehlt (Debian-Paket redis-server).")
+    """A Redis of this test alone, which it can stop and start again on the same port."""
     port = free_port()
     running: list[subprocess.Popen] = []
 
     def start() -> subprocess.Popen:
-        server = subprocess.Popen(  # noqa: S603 - fixed arguments
-            ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],  # noqa: S607
-            stdout=subprocess.DEVNULL,
-        )
+        server = start_redis_server(port, str(tmp_path))
         running.append(server)
-        wait_for(lambda: _accepts(port), timeout=10, what="redis-server startet")
         return server
 
     start.url = f"redis://127.0.0.1:{port}/0"  # type: ignore[attr-defined]
@@ -225,11 +172,6 @@ def private_redis(tmp_path) -> Iterator[Callable[[], subprocess.Popen]]:
     for server in running:
         server.terminate()
         server.wait(timeout=10)
-
-
-def _accepts(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def test_t9_redis_down_issuing_succeeds_fast_and_the_beat_sweep_dispatches_later(
@@ -241,7 +183,7 @@ def test_t9_redis_down_issuing_succeeds_fast_and_the_beat_sweep_dispatches_later
     active_plan(case)
     url = private_redis.url  # type: ignore[attr-defined]
     client = client_for(ifk_nord)
-    with broker(url, queue):
+    with real_broker(url, queue):
         started = time.monotonic()
         response = client.post(
             f"/faelle/{case.pk}/aktion/invitation/",
