@@ -9,6 +9,8 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
+from django.utils import timezone
+
 from cases.models import Case
 from kooperationsplan.facts import CaseData, assignment_facts, escalation_facts, exemption_facts
 from kooperationsplan.models import (
@@ -31,7 +33,7 @@ from rules import plan as plan_rules
 from rules import schlichtung as s_rules
 from rules.decision import Decision, Reason, allow, combine, refuse
 from rules.facts import CaseFacts, EscalationFacts
-from rules.invitations import AppointmentKind, invitation
+from rules.invitations import AppointmentKind, appointment_outcome, invitation
 from rules.states import AssignmentStatus, EscalationStatus, KPStatus, Mode
 
 # Escalations whose ladder has no further step here (a Minderung festgestellt is lifted separately).
@@ -269,17 +271,25 @@ def _appointment_actions(case: Case, on: date) -> list[Action]:
         .exclude(kind=AppointmentKindChoices.BERATERISCHE_INTERVENTION)
         .order_by("starts_at")
     )
-    decision = allow(Reason("appointment.outcome", "R-MON-1", ("§ 59 SGB II", "001 §4.2"), {"outcome": "?"}))
-    return [
-        Action(
-            "appointment_outcome",
-            f"Ergebnis des Termins vom {appointment.starts_at:%d.%m.%Y} erfassen",
-            True,
-            [explain(reason) for reason in decision.reasons],
-            {"appointment": appointment.pk},
+    actions = []
+    for appointment in due:
+        decision = appointment_outcome(
+            is_intervention=False,  # excluded above: its outcome belongs to the escalation
+            recorded=False,  # only pending ones
+            outcome=None,
+            appointment_day=timezone.localtime(appointment.starts_at).date(),
+            on=on,
         )
-        for appointment in due
-    ]
+        actions.append(
+            Action(
+                "appointment_outcome",
+                f"Ergebnis des Termins vom {appointment.starts_at:%d.%m.%Y} erfassen",
+                decision.allowed,
+                [explain(reason) for reason in decision.reasons],
+                {"appointment": appointment.pk},
+            )
+        )
+    return actions
 
 
 def _nachweis_actions(data: CaseData, on: date) -> list[Action]:

@@ -33,7 +33,13 @@ from letters.models import Letter
 from rules import escalation as esc_rules
 from rules.deadlines import bekanntgabe
 from rules.decision import Reason, allow, combine, refuse
-from rules.invitations import AppointmentKind, RfbChoice, invitation, missed_appointment_consequence
+from rules.invitations import (
+    AppointmentKind,
+    RfbChoice,
+    appointment_outcome,
+    invitation,
+    missed_appointment_consequence,
+)
 from rules.letters import LetterKind, rfb_block
 from rules.sanctions import minderung_level
 from rules.states import ESCALATION_TRANSITIONS, EscalationStatus, Mode
@@ -580,8 +586,6 @@ def aufforderung_15_6_issue(
 
 # --- Appointments, Nachweise and the Minderung after the ladder ---------------------------------------------
 
-OUTCOMES_AFTER_THE_DATE = (AppointmentOutcomeChoices.ATTENDED, AppointmentOutcomeChoices.NOT_ATTENDED)
-
 
 def appointment_outcome_record(
     *, appointment_id: int, actor: User, outcome: str, wichtiger_grund: bool = False, dispatch_proven: bool = False
@@ -594,25 +598,24 @@ def appointment_outcome_record(
         appointment = Appointment.objects.get(pk=appointment_id)
         case = lock_case(appointment.case_id)
         appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment_id)
-        sources = ("§ 59 SGB II", "§ 309 SGB III", "001 §4.2")
-        if appointment.kind == AppointmentKindChoices.BERATERISCHE_INTERVENTION:
-            raise WorkflowRefused(refuse(Reason("appointment.is_intervention", "R-ESC-1", ("001 §6.1",))))
-        if appointment.outcome != AppointmentOutcomeChoices.PENDING:
-            raise WorkflowRefused(refuse(Reason("appointment.outcome_recorded", "R-MON-1", sources)))
-        if outcome not in AppointmentOutcomeChoices.values or outcome == AppointmentOutcomeChoices.PENDING:
-            raise WorkflowRefused(refuse(Reason("appointment.outcome_unknown", "R-MON-1", sources)))
-        if outcome in OUTCOMES_AFTER_THE_DATE and timezone.localtime(appointment.starts_at).date() > today():
-            raise WorkflowRefused(refuse(Reason("appointment.not_yet", "R-MON-1", sources)))
+        decision = appointment_outcome(
+            is_intervention=appointment.kind == AppointmentKindChoices.BERATERISCHE_INTERVENTION,
+            recorded=appointment.outcome != AppointmentOutcomeChoices.PENDING,
+            outcome=outcome,
+            appointment_day=timezone.localtime(appointment.starts_at).date(),
+            on=today(),
+        )
+        require(decision)
         missed = outcome == AppointmentOutcomeChoices.NOT_ATTENDED
         appointment.outcome = outcome
         appointment.outcome_recorded_at = timezone.now()
         appointment.wichtiger_grund = wichtiger_grund if missed else None
-        decisions = [allow(Reason("appointment.outcome", "R-MON-1", sources, {"outcome": outcome}))]
+        decisions = [decision]
         summary = f"Termin am {timezone.localtime(appointment.starts_at):%d.%m.%Y}: {appointment.get_outcome_display()}"
-        if missed and wichtiger_grund:
-            decisions.append(allow(Reason("melde.wichtiger_grund", "R-INV-7", ("§ 32 Abs. 1 SGB II",))))
-        elif missed:
-            consequence = missed_appointment_consequence(with_rfb=appointment.with_rfb, dispatch_proven=dispatch_proven)
+        if missed:
+            consequence = missed_appointment_consequence(
+                with_rfb=appointment.with_rfb, dispatch_proven=dispatch_proven, wichtiger_grund=wichtiger_grund
+            )
             decisions.append(consequence)
             if consequence.allowed:
                 transition(ESCALATION_TRANSITIONS, "5.4", "NEW", "breach")

@@ -135,11 +135,47 @@ def invitation(
     )
 
 
-def missed_appointment_consequence(*, with_rfb: bool, dispatch_proven: bool) -> Decision:
-    """R-INV-7: a missed appointment can only lead to a § 32 Minderung after a correct written RFB."""
+def missed_appointment_consequence(*, with_rfb: bool, dispatch_proven: bool, wichtiger_grund: bool = False) -> Decision:
+    """R-INV-7: a missed appointment can only lead to a § 32 Minderung after a correct written RFB, and never
+    when the eLb had a wichtiger Grund (§ 32 Abs. 1 Satz 2 SGB II)."""
+    if wichtiger_grund:
+        return refuse(Reason("melde.wichtiger_grund", "R-INV-7", ("§ 32 Abs. 1 SGB II",)))
     sources = ("§ 32 SGB II", "BSG B 4 AS 30/09 R")
     if not with_rfb:
         return refuse(Reason("melde.no_rfb_no_minderung", "R-INV-7", sources))
     if not dispatch_proven:
         return refuse(Reason("melde.zugang_not_proven", "R-INV-7", sources, needs_legal_review=True))
     return allow(Reason("melde.anhoerung_32", "R-INV-7", sources, {"percent": 10, "months": 1}))
+
+
+class AppointmentOutcome(StrEnum):
+    PENDING = "PENDING"
+    ATTENDED = "ATTENDED"
+    NOT_ATTENDED = "NOT_ATTENDED"
+    CANCELLED = "CANCELLED"
+    POSTPONED = "POSTPONED"
+
+
+RECORDABLE_OUTCOMES = frozenset(AppointmentOutcome) - {AppointmentOutcome.PENDING}
+# Whether the eLb came can only be said once the day has come; a cancellation or a new date can be earlier.
+OUTCOMES_AFTER_THE_DATE = frozenset({AppointmentOutcome.ATTENDED, AppointmentOutcome.NOT_ATTENDED})
+APPOINTMENT_SOURCES = ("§ 59 SGB II", "§ 309 SGB III", "001 §4.2")
+
+
+def appointment_outcome(
+    *, is_intervention: bool, recorded: bool, outcome: str | None, appointment_day: date, on: date
+) -> Decision:
+    """R-MON-1: the outcome of an appointment is recorded once, for an appointment other than the Beraterische
+    Intervention (its outcome belongs to the escalation, R-ESC-1). With `outcome` None: may an outcome be
+    recorded at all (the next-steps panel offers the step)."""
+    if is_intervention:
+        return refuse(Reason("appointment.is_intervention", "R-ESC-1", ("001 §6.1",)))
+    if recorded:
+        return refuse(Reason("appointment.outcome_recorded", "R-MON-1", APPOINTMENT_SOURCES))
+    if outcome is None:
+        return allow(Reason("appointment.outcome", "R-MON-1", APPOINTMENT_SOURCES))
+    if outcome not in RECORDABLE_OUTCOMES:
+        return refuse(Reason("appointment.outcome_unknown", "R-MON-1", APPOINTMENT_SOURCES))
+    if outcome in OUTCOMES_AFTER_THE_DATE and appointment_day > on:
+        return refuse(Reason("appointment.not_yet", "R-MON-1", APPOINTMENT_SOURCES))
+    return allow(Reason("appointment.outcome", "R-MON-1", APPOINTMENT_SOURCES, {"outcome": outcome}))

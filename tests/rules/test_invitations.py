@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from rules.escalation import anhoerung_32, intervention_may_be_invited
-from rules.invitations import AppointmentKind, RfbChoice, invitation, missed_appointment_consequence
+from rules.invitations import (
+    AppointmentKind,
+    RfbChoice,
+    appointment_outcome,
+    invitation,
+    missed_appointment_consequence,
+)
 from rules.letters import LETTER_SPECS, LetterKind
 from rules.states import ESCALATION_TRANSITIONS, EscalationStatus, Mode, find_transition
 from tests.rules.support import assert_decision, case, escalation, schlichtung
@@ -318,6 +324,41 @@ def test_R_INV_7_missed_appointment_needs_a_written_rfb(with_rfb, dispatch_prove
     assert reason.needs_legal_review is needs_review
     if allowed:
         assert dict(reason.params) == {"percent": 10, "months": 1}
+
+
+@pytest.mark.parametrize(("with_rfb", "dispatch_proven"), [(True, True), (False, False)])
+def test_R_INV_7_a_wichtiger_grund_excludes_the_minderung(with_rfb, dispatch_proven) -> None:
+    decision = missed_appointment_consequence(with_rfb=with_rfb, dispatch_proven=dispatch_proven, wichtiger_grund=True)
+    reason = assert_decision(decision, allowed=False, code="melde.wichtiger_grund", rule_id="R-INV-7")
+    assert "§ 32 Abs. 1 SGB II" in reason.sources
+
+
+DAY = date(2026, 3, 16)
+
+
+@pytest.mark.parametrize(
+    ("is_intervention", "recorded", "outcome", "day", "allowed", "code", "rule_id"),
+    [
+        (False, False, None, DAY + timedelta(days=3), True, "appointment.outcome", "R-MON-1"),
+        (False, False, "ATTENDED", DAY, True, "appointment.outcome", "R-MON-1"),
+        (False, False, "NOT_ATTENDED", DAY - timedelta(days=1), True, "appointment.outcome", "R-MON-1"),
+        (False, False, "ATTENDED", DAY + timedelta(days=1), False, "appointment.not_yet", "R-MON-1"),
+        (False, False, "NOT_ATTENDED", DAY + timedelta(days=1), False, "appointment.not_yet", "R-MON-1"),
+        (False, False, "CANCELLED", DAY + timedelta(days=1), True, "appointment.outcome", "R-MON-1"),
+        (False, False, "POSTPONED", DAY + timedelta(days=1), True, "appointment.outcome", "R-MON-1"),
+        (False, False, "PENDING", DAY, False, "appointment.outcome_unknown", "R-MON-1"),
+        (False, False, "VERGESSEN", DAY, False, "appointment.outcome_unknown", "R-MON-1"),
+        (False, True, "ATTENDED", DAY, False, "appointment.outcome_recorded", "R-MON-1"),
+        (True, False, "ATTENDED", DAY, False, "appointment.is_intervention", "R-ESC-1"),
+    ],
+)
+def test_R_MON_1_the_outcome_of_an_appointment_is_recorded_once_and_not_before_its_day(
+    is_intervention, recorded, outcome, day, allowed, code, rule_id
+) -> None:
+    decision = appointment_outcome(
+        is_intervention=is_intervention, recorded=recorded, outcome=outcome, appointment_day=day, on=DAY
+    )
+    assert_decision(decision, allowed=allowed, code=code, rule_id=rule_id)
 
 
 @pytest.mark.parametrize(
