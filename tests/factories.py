@@ -59,6 +59,11 @@ from rules.ruleset import CURRENT
 PASSWORD = "pw"
 
 
+# A surname that is neither in Faker's German list nor part of a name in it (nor of a word on our pages): for
+# tests asserting that an eLb's name does not appear, where a random name could equal a member of staff's.
+SYNTHETIC_LAST_NAME = "Quendlerhof"
+
+
 def de(provider: str, **kwargs) -> factory.Faker:
     """A German Faker value (names, addresses, phone numbers)."""
     return factory.Faker(provider, locale="de_DE", **kwargs)

@@ -18,6 +18,7 @@ from cases.models import Elb
 from kooperationsplan.figures import COLUMNS, team_figures
 from tests.conftest import client_for
 from tests.factories import (
+    SYNTHETIC_LAST_NAME,
     CaseFactory,
     ExemptionFactory,
     KooperationsplanFactory,
@@ -166,7 +167,7 @@ def test_page_and_csv_show_the_same_numbers(seeded, tl_nord):
 def test_figures_name_no_elb_and_no_health_data(seeded, tl_nord):
     # Names no member of staff has (the factories draw from the same list of names as for the IFK shown).
     for number, elb in enumerate(Elb.objects.all()):
-        Elb.objects.filter(pk=elb.pk).update(last_name=f"Elbnachname{number:03d}")
+        Elb.objects.filter(pk=elb.pk).update(last_name=f"{SYNTHETIC_LAST_NAME}{number:03d}")
     client = client_for(tl_nord)
     html = client.get("/team/kennzahlen/", {"monat": "2026-03"}).content.decode()
     text = html + client.get("/team/kennzahlen/csv/", {"monat": "2026-03"}).content.decode()
