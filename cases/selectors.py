@@ -22,14 +22,41 @@ KUNDENNUMMER_SEARCH = re.compile(r"^[0-9]{3}[A-Za-z][0-9]{6}$")
 ADULT_AGE = 18
 
 
-def case_list_visible(user: User) -> QuerySet[Case]:
+_ALL_TEAMS = object()
+
+
+def _visible_scope(user: User) -> object:
+    """Whose cases the user sees: `_ALL_TEAMS`, a team id, or None (no case at all). The one decision behind
+    `case_list_visible` and `case_scope_sql`."""
     if not user.is_authenticated or not user.is_active:
-        return Case.objects.none()
+        return None
     if user.role == Role.FACHADMIN:
-        return Case.objects.all()
+        return _ALL_TEAMS
     if user.role in (Role.IFK, Role.TEAMLEITUNG) and user.team_id is not None:
-        return Case.objects.filter(team_id=user.team_id)
-    return Case.objects.none()
+        return user.team_id
+    return None
+
+
+def case_list_visible(user: User) -> QuerySet[Case]:
+    scope = _visible_scope(user)
+    if scope is None:
+        return Case.objects.none()
+    if scope is _ALL_TEAMS:
+        return Case.objects.all()
+    return Case.objects.filter(team_id=scope)
+
+
+def case_scope_sql(user: User, case_alias: str) -> tuple[str, dict[str, object]]:
+    """`case_list_visible` as a condition on the `cases_case` row `case_alias`, with its named parameters, for
+    the hand-written queries of the pages every IFK opens all day (worklist, header badge; bench/RESULTS.md
+    "Pages"). The same decision (`_visible_scope`); tests/cases/test_scoping.py checks that both select the
+    same cases. `case_alias` is an SQL alias chosen by the caller, never input."""
+    scope = _visible_scope(user)
+    if scope is None:
+        return "FALSE", {}
+    if scope is _ALL_TEAMS:
+        return "TRUE", {}
+    return f"{case_alias}.team_id = %(scope_team)s", {"scope_team": scope}
 
 
 def case_get_for_view(request: HttpRequest, case_id: int) -> Case:

@@ -21,15 +21,15 @@ from functools import cached_property
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
-from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Team, User
-from cases.selectors import case_list_visible
-from kooperationsplan.models import Notification
+from cases.selectors import case_list_visible, case_scope_sql
+from kooperationsplan.models import Notification, ReminderStatus
 from kooperationsplan.notifications_cover import covers_on, user_and_covered_ids
 from kooperationsplan.reminders import notifications_pending_filter
 
@@ -67,6 +67,43 @@ def notifications_mark_all_read(*, user: User) -> int:
     return notifications_pending(user, on=timezone.localdate()).update(read_at=timezone.now())
 
 
+# The pending notifications of `notifications_pending` (own and covered on the day, about a visible case or
+# none, unread, reminder open or none) as hand-written SQL for the header badge on every page: building the
+# ORM query cost more than running it (bench/RESULTS.md "Pages"). tests/kooperationsplan/
+# test_nightly_notifications.py checks that it counts what `notifications_pending` selects.
+_PENDING_COUNT_SQL = """
+SELECT count(*) FROM "kooperationsplan_notification" n
+LEFT JOIN "kooperationsplan_reminder" r ON r.id = n.reminder_id
+WHERE n.user_id IN (
+        SELECT %(user)s
+        UNION ALL
+        SELECT a.user_id FROM "kooperationsplan_absencecover" a
+        WHERE a.cover_id = %(user)s AND NOT a.withdrawn AND a.starts_on <= %(on)s AND a.ends_on >= %(on)s
+    )
+    AND (n.case_id IS NULL OR EXISTS (SELECT 1 FROM "cases_case" c WHERE c.id = n.case_id AND {scope}))
+    AND n.read_at IS NULL
+    AND (n.reminder_id IS NULL OR r.status = %(open)s)
+"""
+
+
+def notifications_pending_count(user: User, *, on: date, with_team: bool = False) -> tuple[int, Team | None]:
+    """The number of `notifications_pending(user, on=on)`, and with `with_team` the user's team read in the
+    same query (the header shows both)."""
+    scope, params = case_scope_sql(user, "c")
+    params |= {"user": user.pk, "on": on, "open": ReminderStatus.OPEN, "team": user.team_id}
+    count_sql = _PENDING_COUNT_SQL.format(scope=scope)
+    with connection.cursor() as cursor:
+        if not with_team or user.team_id is None:
+            cursor.execute(count_sql, params)
+            return cursor.fetchone()[0], None
+        cursor.execute(
+            f'SELECT t.id, t.jobcenter_id, t.name, ({count_sql}) FROM "cases_team" t WHERE t.id = %(team)s',  # noqa: S608 (constants)
+            params,
+        )
+        team_id, jobcenter_id, name, count = cursor.fetchone()
+        return count, Team.from_db("default", ["id", "jobcenter_id", "name"], (team_id, jobcenter_id, name))
+
+
 class NotificationBadge:
     """The unread count in the page header, computed once per page and only when the page shows it.
 
@@ -87,13 +124,11 @@ class NotificationBadge:
             return 0
         if self.known_count is not None:
             return self.known_count
-        pending = notifications_pending(user, on=timezone.localdate())
-        if user.team_id is None or User._meta.get_field("team").is_cached(user):
-            return pending.count()
-        count = pending.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
-        team = Team.objects.annotate(unread=Subquery(count)).get(pk=user.team_id)
-        user.team = team
-        return team.unread
+        load_team = user.team_id is not None and not User._meta.get_field("team").is_cached(user)
+        count, team = notifications_pending_count(user, on=timezone.localdate(), with_team=load_team)
+        if team is not None:
+            user.team = team
+        return count
 
 
 def notification_badge(request: HttpRequest) -> dict[str, NotificationBadge]:

@@ -1,10 +1,10 @@
 """Mein Arbeitsplatz: the due and overdue deadlines of the user's cases (RULES.md section 7).
 
-Scope: the cases the user may see (`case_list_visible`, the only scoping function) that are open,
-and of those the ones the user is the responsible IFK for, or covers today for an absent colleague
-(kooperationsplan.notifications_cover); a team lead sees the whole team. Set-based: one query per
-item kind, one for the cases of the items (with eLb and IFK), one for the notifications needing attention
-and one for today's absences, whatever the number of cases or items.
+Scope: the cases the user may see (`case_list_visible`, the only scoping decision; `case_scope_sql` is its SQL
+form) that are open, and of those the ones the user is the responsible IFK for, or covers today for an absent
+colleague (kooperationsplan.notifications_cover); a team lead sees the whole team. Set-based and constant in
+queries whatever the number of cases or items: one hand-written query for the items of all kinds with their
+case, eLb and IFK, one for the notifications needing attention and one for today's absences.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import cast
 
-from django.db.models import F, QuerySet
+from django.db import connection
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -23,11 +24,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from cases.models import Case, Role, User
-from cases.selectors import case_list_visible
+from cases.selectors import case_list_visible, case_scope_sql
 from kooperationsplan.models import (
-    AbsenceCover,
     AssignmentStatus,
-    EigenbemuehungNachweis,
     Escalation,
     EscalationStatus,
     Exemption,
@@ -36,12 +35,11 @@ from kooperationsplan.models import (
     Kooperationsplan,
     KPStatus,
     MassnahmeZuweisung,
-    Notification,
-    Schlichtung,
+    ReminderStatus,
     SchlichtungOutcome,
 )
-from kooperationsplan.notifications import NotificationBadge, notifications_pending
-from kooperationsplan.notifications_cover import absences_touching
+from kooperationsplan.notifications import NotificationBadge
+from kooperationsplan.notifications_cover import AbsenceNotice, absences_touching
 
 # Look-ahead windows: the first reminder of each deadline (RULES.md section 7).
 REVIEW_LEAD_DAYS = 28  # D-01: 28 days before the review (schedule the talk)
@@ -135,17 +133,17 @@ class Worklist:
     today: date
     team_view: bool
     groups: list[WorklistGroup]  # overdue, the next 7 days, later; each most urgent first
-    notifications: list[Notification]
+    notifications: list[WorklistNotification]
     truncated: bool
     user_id: int = 0
-    absences: tuple[AbsenceCover, ...] = ()  # today's absences where the user is absent or covers
+    absences: tuple[AbsenceNotice, ...] = ()  # today's absences where the user is absent or covers
 
     @property
-    def covering(self) -> list[AbsenceCover]:
+    def covering(self) -> list[AbsenceNotice]:
         return [absence for absence in self.absences if absence.cover_id == self.user_id]
 
     @property
-    def own_absence(self) -> AbsenceCover | None:
+    def own_absence(self) -> AbsenceNotice | None:
         return next((absence for absence in self.absences if absence.user_id == self.user_id), None)
 
     @property
@@ -177,7 +175,7 @@ class Worklist:
         return not any(group.items for group in self.groups) and not self.notifications
 
 
-def worklist_owners(user: User, absences: Iterable[AbsenceCover]) -> list[int]:
+def worklist_owners(user: User, absences: Iterable[AbsenceNotice]) -> list[int]:
     """The user and the colleagues they cover, from today's absences (`absences_touching`): whose cases and
     notifications the worklist shows. A plain list, so that the worklist's queries need no subquery for it."""
     return [user.pk, *(absence.user_id for absence in absences if absence.cover_id == user.pk)]
@@ -185,134 +183,224 @@ def worklist_owners(user: User, absences: Iterable[AbsenceCover]) -> list[int]:
 
 def worklist_cases(user: User, *, owners: Collection[int]) -> QuerySet[Case]:
     """The open cases whose deadlines the user works: those the `owners` (`worklist_owners`) are responsible
-    for, or the whole team for a team lead."""
+    for, or the whole team for a team lead. `_worklist_cases_sql` is the same selection in SQL."""
     cases = case_list_visible(user).filter(closed_on__isnull=True)
     if user.role != Role.TEAMLEITUNG:
         cases = cases.filter(responsible_id__in=owners)
     return cases
 
 
-@dataclass(frozen=True)
-class _Due:
-    """An item before its case is known: what `worklist_items` reads from the item's own table."""
-
-    kind: str
-    deadline: str
-    detail: str
-    case_id: int
-    due_on: date
+def _worklist_cases_sql(user: User, *, owners: Collection[int]) -> tuple[str, dict[str, object]]:
+    scope, params = case_scope_sql(user, "c")
+    sql = f'SELECT c.id FROM "cases_case" c WHERE {scope} AND c.closed_on IS NULL'  # noqa: S608 (constants)
+    if user.role != Role.TEAMLEITUNG:
+        sql += " AND c.responsible_id = ANY(%(owners)s)"
+        params["owners"] = list(owners)
+    return sql, params
 
 
-def _item(due: _Due, case: Case, today: date) -> WorklistItem:
-    responsible = case.responsible
-    return WorklistItem(
-        kind=due.kind,
-        deadline=due.deadline,
-        detail=due.detail,
-        case_id=case.pk,
-        elb_name=f"{case.elb.last_name}, {case.elb.first_name}",
-        kundennummer=case.elb.kundennummer,
-        responsible=responsible.get_full_name() or responsible.username,
-        due_on=due.due_on,
-        days_left=(due.due_on - today).days,
-    )
+def _labels(model: type[Model], field: str) -> dict[str, str]:
+    return {str(value): str(label) for value, label in model._meta.get_field(field).flatchoices}
+
+
+# The worklist is the page an IFK opens most; its items are read by one hand-written query (building seven ORM
+# queries cost more than PostgreSQL took to run them; bench/RESULTS.md "Pages"). One branch per item kind, each
+# the most urgent LIMIT_PER_KIND + 1 rows of its own table (the extra row says the kind was cut), over the cases
+# of `_worklist_cases_sql` (inlined by PostgreSQL into each branch), then the case's eLb and IFK. Columns of a
+# branch: kind, case, due date, the row's id, two texts and two dates for the detail line.
+# tests/kooperationsplan/test_worklist.py checks each kind's window, states, scoping, order and the cut.
+_ITEMS_SQL = """
+WITH scope AS NOT MATERIALIZED ({cases}),
+due AS (
+    (SELECT 'REVIEW' AS kind, p.case_id, p.review_due AS due_on, p.id, p.version_number::text AS text_a,
+            p.status::text AS text_b, NULL::date AS date_a, NULL::date AS date_b
+     FROM "kooperationsplan_kooperationsplan" p
+     WHERE p.case_id IN (SELECT id FROM scope) AND p.status IN (%(kp_active)s, %(kp_review)s)
+        AND p.review_due <= %(review_until)s
+     ORDER BY p.review_due, p.id LIMIT %(limit)s)
+    UNION ALL
+    (SELECT 'RUECKMELDUNG', z.case_id, z.rueckmeldung_due, z.id, m.title::text, z.status::text, NULL, NULL
+     FROM "kooperationsplan_massnahmezuweisung" z JOIN "kooperationsplan_massnahme" m ON m.id = z.massnahme_id
+     WHERE z.case_id IN (SELECT id FROM scope) AND z.status IN (%(schreiben)s, %(bescheid)s)
+        AND z.rueckmeldung_due <= %(rueckmeldung_until)s
+     ORDER BY z.rueckmeldung_due, z.id LIMIT %(limit)s)
+    UNION ALL
+    (SELECT 'NACHWEIS', p.case_id, n.due_on, n.id, NULL, NULL, n.period_start, n.period_end
+     FROM "kooperationsplan_eigenbemuehungnachweis" n
+     JOIN "kooperationsplan_eigenbemuehung" e ON e.id = n.eigenbemuehung_id
+     JOIN "kooperationsplan_kooperationsplan" p ON p.id = e.plan_id
+     WHERE p.case_id IN (SELECT id FROM scope) AND n.received_on IS NULL AND n.due_on <= %(nachweis_until)s
+     ORDER BY n.due_on, n.id LIMIT %(limit)s)
+    UNION ALL
+    (SELECT 'SCHLICHTUNG', s.case_id, s.ends_on, s.id, NULL, NULL, s.started_on, NULL
+     FROM "kooperationsplan_schlichtung" s
+     WHERE s.case_id IN (SELECT id FROM scope) AND s.outcome = %(running)s
+     ORDER BY s.ends_on, s.id LIMIT %(limit)s)
+    UNION ALL
+    (SELECT 'AUFFORDERUNG', x.case_id, x.compliance_deadline, x.id, x.breach_kind::text, NULL, x.breach_date, NULL
+     FROM "kooperationsplan_escalation" x
+     WHERE x.case_id IN (SELECT id FROM scope) AND x.status = %(aufforderung)s
+     ORDER BY x.compliance_deadline, x.id LIMIT %(limit)s)
+    UNION ALL
+    (SELECT 'ANHOERUNG', x.case_id, x.anhoerung_deadline, x.id, x.breach_kind::text, NULL, x.breach_date, NULL
+     FROM "kooperationsplan_escalation" x
+     WHERE x.case_id IN (SELECT id FROM scope) AND x.status = %(anhoerung)s
+     ORDER BY x.anhoerung_deadline, x.id LIMIT %(limit)s)
+    UNION ALL
+    (SELECT 'EXEMPTION', x.case_id, x.recheck_due, x.id, x.reason::text, NULL, NULL, NULL
+     FROM "kooperationsplan_exemption" x
+     WHERE x.case_id IN (SELECT id FROM scope) AND x.status = %(exemption_active)s
+        AND x.recheck_due <= %(exemption_until)s
+     ORDER BY x.recheck_due, x.id LIMIT %(limit)s)
+)
+SELECT due.kind, due.case_id, due.due_on, due.id, due.text_a, due.text_b, due.date_a, due.date_b,
+       elb.last_name, elb.first_name, elb.kundennummer, ifk.first_name, ifk.last_name, ifk.username
+FROM due
+JOIN "cases_case" c ON c.id = due.case_id
+JOIN "cases_elb" elb ON elb.id = c.elb_id
+JOIN "cases_user" ifk ON ifk.id = c.responsible_id
+"""
+
+KIND_DEADLINES = {
+    Kind.REVIEW: "D-01",
+    Kind.RUECKMELDUNG: "D-05",
+    Kind.NACHWEIS: "D-07",
+    Kind.SCHLICHTUNG: "D-12",
+    Kind.AUFFORDERUNG: "D-09",
+    Kind.ANHOERUNG: "D-10",
+}
+
+
+def _detail(kind: str, text_a: str, text_b: str, date_a: date, date_b: date) -> str:
+    if kind == Kind.REVIEW:
+        return f"Version {text_a}, {_labels(Kooperationsplan, 'status')[text_b]}"
+    if kind == Kind.RUECKMELDUNG:
+        return f"{text_a} ({_labels(MassnahmeZuweisung, 'status')[text_b]})"
+    if kind == Kind.NACHWEIS:
+        return f"Zeitraum {date_a:%d.%m.%Y}–{date_b:%d.%m.%Y}"
+    if kind == Kind.SCHLICHTUNG:
+        return f"begonnen am {date_a:%d.%m.%Y}"
+    if kind in (Kind.AUFFORDERUNG, Kind.ANHOERUNG):
+        return f"{_labels(Escalation, 'breach_kind')[text_a]} vom {date_a:%d.%m.%Y}"
+    return _labels(Exemption, "reason")[text_a]
 
 
 def worklist_items(user: User, *, on: date, owners: Collection[int]) -> tuple[list[WorklistItem], bool]:
-    """All items, most urgent first, and whether some kind had more than LIMIT_PER_KIND items.
+    """All items, most urgent first, and whether some kind had more than LIMIT_PER_KIND items: one query.
 
-    Seven queries, one per kind, each reading its own table (and the way to the case); the case subquery is
-    inlined by PostgreSQL (no query of its own). Then one query for the cases of the items with eLb and IFK
-    (none without items). Joining eLb and IFK in each of the seven instead costs PostgreSQL more planning and
-    execution than the whole extra query.
+    The deadlines: D-01 (R-KP-4, R-FS-1) review overdue or due within 28 days; D-05 (001 §5.1, §6.1)
+    Vorstellung/Rückmeldung to an issued assignment within 7 days or past; D-07 (001 §5.2, R-EB-4) evidence
+    not received, due within 7 days or past; D-12 (L-07, R-SCH-2) a running Schlichtung ends after 4 weeks at
+    the latest; D-09 the compliance deadline of an Aufforderung; D-10 the Äußerungsfrist of an Anhörung;
+    D-02, D-03, D-04 (001 §8) re-check of an active exemption within 28 days or past.
     """
-    case_ids = worklist_cases(user, owners=owners).values("pk")
-    found: list[_Due] = []
-    truncated = False
-
-    def take(rows: QuerySet) -> list:
-        nonlocal truncated
-        fetched = list(rows[: LIMIT_PER_KIND + 1])
-        truncated = truncated or len(fetched) > LIMIT_PER_KIND
-        return fetched[:LIMIT_PER_KIND]
-
-    # D-01 (R-KP-4, R-FS-1): review overdue or due within 28 days.
-    plans = Kooperationsplan.objects.filter(
-        case__in=case_ids,
-        status__in=[KPStatus.ACTIVE, KPStatus.UNDER_REVIEW],
-        review_due__lte=on + timedelta(days=REVIEW_LEAD_DAYS),
-    )
-    for plan in take(plans.order_by("review_due", "pk")):
-        detail = f"Version {plan.version_number}, {plan.get_status_display()}"
-        found.append(_Due(Kind.REVIEW, "D-01", detail, plan.case_id, plan.review_due))
-
-    # D-05 (001 §5.1, §6.1): Vorstellung/Rückmeldung to an issued assignment, within 7 days or past.
-    assignments = MassnahmeZuweisung.objects.filter(
-        case__in=case_ids,
-        status__in=[AssignmentStatus.SCHREIBEN_ISSUED, AssignmentStatus.BESCHEID_ISSUED],
-        rueckmeldung_due__lte=on + timedelta(days=RUECKMELDUNG_LEAD_DAYS),
-    )
-    for assignment in take(assignments.select_related("massnahme").order_by("rueckmeldung_due", "pk")):
-        detail = f"{assignment.massnahme.title} ({assignment.get_status_display()})"
-        found.append(
-            _Due(Kind.RUECKMELDUNG, "D-05", detail, assignment.case_id, cast(date, assignment.rueckmeldung_due))
+    cases_sql, params = _worklist_cases_sql(user, owners=owners)
+    params |= {
+        "limit": LIMIT_PER_KIND + 1,
+        "kp_active": KPStatus.ACTIVE,
+        "kp_review": KPStatus.UNDER_REVIEW,
+        "review_until": on + timedelta(days=REVIEW_LEAD_DAYS),
+        "schreiben": AssignmentStatus.SCHREIBEN_ISSUED,
+        "bescheid": AssignmentStatus.BESCHEID_ISSUED,
+        "rueckmeldung_until": on + timedelta(days=RUECKMELDUNG_LEAD_DAYS),
+        "nachweis_until": on + timedelta(days=NACHWEIS_LEAD_DAYS),
+        "running": SchlichtungOutcome.RUNNING,
+        "aufforderung": EscalationStatus.AUFFORDERUNG_ISSUED,
+        "anhoerung": EscalationStatus.ANHOERUNG,
+        "exemption_active": ExemptionStatus.ACTIVE,
+        "exemption_until": on + timedelta(days=EXEMPTION_LEAD_DAYS),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_ITEMS_SQL.format(cases=cases_sql), params)
+        rows = cursor.fetchall()
+    # The order within a kind as its branch read it (due date, id): the cut is per kind.
+    rows.sort(key=lambda row: (KIND_ORDER[row[0]], row[2], row[3]))
+    per_kind = Counter(row[0] for row in rows)
+    truncated = any(count > LIMIT_PER_KIND for count in per_kind.values())
+    kept: Counter[str] = Counter()
+    items = []
+    for kind, case_id, due_on, _pk, text_a, text_b, date_a, date_b, last, first, kundennummer, *ifk in rows:
+        kept[kind] += 1
+        if kept[kind] > LIMIT_PER_KIND:
+            continue
+        ifk_first, ifk_last, ifk_username = ifk
+        items.append(
+            WorklistItem(
+                kind=kind,
+                deadline=EXEMPTION_DEADLINES[text_a] if kind == Kind.EXEMPTION else KIND_DEADLINES[kind],
+                detail=_detail(kind, text_a, text_b, date_a, date_b),
+                case_id=case_id,
+                elb_name=f"{last}, {first}",
+                kundennummer=kundennummer,
+                responsible=f"{ifk_first} {ifk_last}".strip() or ifk_username,
+                due_on=due_on,
+                days_left=(due_on - on).days,
+            )
         )
-
-    # D-07 (001 §5.2, R-EB-4): evidence not received, due within 7 days or past.
-    nachweise = EigenbemuehungNachweis.objects.filter(
-        eigenbemuehung__plan__case__in=case_ids,
-        received_on__isnull=True,
-        due_on__lte=on + timedelta(days=NACHWEIS_LEAD_DAYS),
-    ).annotate(case_pk=F("eigenbemuehung__plan__case_id"))
-    for nachweis in take(nachweise.order_by("due_on", "pk")):
-        detail = f"Zeitraum {nachweis.period_start:%d.%m.%Y}–{nachweis.period_end:%d.%m.%Y}"
-        found.append(_Due(Kind.NACHWEIS, "D-07", detail, nachweis.case_pk, nachweis.due_on))
-
-    # D-12 (L-07, R-SCH-2): a running Schlichtung ends at the latest after 4 weeks.
-    schlichtungen = Schlichtung.objects.filter(case__in=case_ids, outcome=SchlichtungOutcome.RUNNING)
-    for schlichtung in take(schlichtungen.order_by("ends_on", "pk")):
-        detail = f"begonnen am {schlichtung.started_on:%d.%m.%Y}"
-        found.append(_Due(Kind.SCHLICHTUNG, "D-12", detail, schlichtung.case_id, schlichtung.ends_on))
-
-    # D-09: the compliance deadline of an Aufforderung; D-10: the Äußerungsfrist of an Anhörung.
-    escalations = Escalation.objects.filter(case__in=case_ids)
-    aufforderungen = escalations.filter(status=EscalationStatus.AUFFORDERUNG_ISSUED)
-    for escalation in take(aufforderungen.order_by("compliance_deadline", "pk")):
-        detail = f"{escalation.get_breach_kind_display()} vom {escalation.breach_date:%d.%m.%Y}"
-        found.append(
-            _Due(Kind.AUFFORDERUNG, "D-09", detail, escalation.case_id, cast(date, escalation.compliance_deadline))
-        )
-    anhoerungen = escalations.filter(status=EscalationStatus.ANHOERUNG)
-    for escalation in take(anhoerungen.order_by("anhoerung_deadline", "pk")):
-        detail = f"{escalation.get_breach_kind_display()} vom {escalation.breach_date:%d.%m.%Y}"
-        found.append(
-            _Due(Kind.ANHOERUNG, "D-10", detail, escalation.case_id, cast(date, escalation.anhoerung_deadline))
-        )
-
-    # D-02, D-03, D-04 (001 §8): re-check of an active exemption within 28 days or past.
-    exemptions = Exemption.objects.filter(
-        case__in=case_ids,
-        status=ExemptionStatus.ACTIVE,
-        recheck_due__lte=on + timedelta(days=EXEMPTION_LEAD_DAYS),
-    )
-    for exemption in take(exemptions.order_by("recheck_due", "pk")):
-        deadline = EXEMPTION_DEADLINES[exemption.reason]
-        found.append(
-            _Due(Kind.EXEMPTION, deadline, exemption.get_reason_display(), exemption.case_id, exemption.recheck_due)
-        )
-
-    cases = Case.objects.select_related("elb", "responsible").in_bulk({due.case_id for due in found})
-    items = [_item(due, cases[due.case_id], on) for due in found]
     items.sort(key=lambda item: item.sort_key)
     return items, truncated
 
 
-def worklist_notifications(user: User, *, on: date, owners: Collection[int]) -> list[Notification]:
+@dataclass(frozen=True)
+class WorklistNotification:
+    """A notification needing attention as the worklist shows it: message, dates, whose it is, the case."""
+
+    pk: int
+    message: str
+    created_at: datetime
+    due_on: date | None  # of the reminder, if any
+    user_id: int
+    owner_name: str  # the notification's owner: the user or a colleague they cover
+    case_id: int | None
+    elb_name: str
+    kundennummer: str
+
+
+# `notifications_pending` of the worklist's `owners` (the user and whom they cover today), newest first, with
+# the reminder's due date, the owner and the case's eLb; one about a case the user may not see is left out.
+# tests/kooperationsplan/test_worklist.py checks it selects what `notifications_pending` selects.
+_NOTIFICATIONS_SQL = """
+SELECT n.id, n.message, n.created_at, r.due_on, n.user_id, owner.first_name, owner.last_name, owner.username,
+       n.case_id, elb.last_name, elb.first_name, elb.kundennummer
+FROM "kooperationsplan_notification" n
+JOIN "cases_user" owner ON owner.id = n.user_id
+LEFT JOIN "kooperationsplan_reminder" r ON r.id = n.reminder_id
+LEFT JOIN "cases_case" c ON c.id = n.case_id
+LEFT JOIN "cases_elb" elb ON elb.id = c.elb_id
+WHERE n.user_id = ANY(%(owners)s)
+    AND (n.case_id IS NULL OR {scope})
+    AND n.read_at IS NULL
+    AND (n.reminder_id IS NULL OR r.status = %(open)s)
+ORDER BY n.created_at DESC, n.id DESC
+LIMIT %(limit)s
+"""
+
+
+def worklist_notifications(user: User, *, owners: Collection[int]) -> list[WorklistNotification]:
     """The notifications needing attention (unread, reminder still open) of the `owners`, newest first; one
     about a case the user may no longer see is left out."""
-    pending = notifications_pending(user, on=on, owners=owners)
-    notifications = pending.select_related("case__elb", "reminder", "user")
-    return list(notifications.order_by("-created_at", "-pk")[:LIMIT_PER_KIND])
+    scope, params = case_scope_sql(user, "c")
+    params |= {"owners": list(owners), "open": ReminderStatus.OPEN, "limit": LIMIT_PER_KIND}
+    with connection.cursor() as cursor:
+        cursor.execute(_NOTIFICATIONS_SQL.format(scope=scope), params)
+        rows = cursor.fetchall()
+    notifications = []
+    for pk, message, created_at, due_on, user_id, first, last, username, case_id, *elb in rows:
+        elb_last, elb_first, kundennummer = elb
+        notifications.append(
+            WorklistNotification(
+                pk=pk,
+                message=message,
+                created_at=created_at,
+                due_on=due_on,
+                user_id=user_id,
+                owner_name=f"{first} {last}".strip() or username,
+                case_id=case_id,
+                elb_name=f"{elb_last}, {elb_first}" if case_id else "",
+                kundennummer=kundennummer or "",
+            )
+        )
+    return notifications
 
 
 def worklist_build(user: User, *, on: date) -> Worklist:
@@ -333,7 +421,7 @@ def worklist_build(user: User, *, on: date) -> Worklist:
         today=on,
         team_view=user.role == Role.TEAMLEITUNG,
         groups=groups,
-        notifications=worklist_notifications(user, on=on, owners=owners),
+        notifications=worklist_notifications(user, owners=owners),
         truncated=truncated,
         user_id=user.pk,
         absences=absences,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.db import connection
 
-from cases.models import AccessLog
-from cases.selectors import case_list_visible
+from cases.models import AccessLog, Case
+from cases.selectors import case_list_visible, case_scope_sql
 from tests.conftest import client_for
 from tests.factories import SYNTHETIC_LAST_NAME, CaseFactory, UserFactory
 
@@ -35,6 +36,28 @@ def test_case_list_visible_by_persona(request, cases_of_both_teams, persona, see
     user = request.getfixturevalue(persona)
     expected = {"nord": nord, "sued": sued, "all": nord + sued}[sees]
     assert set(case_list_visible(user)) == set(expected)
+
+
+def _scope_sql_cases(user) -> set[Case]:
+    condition, params = case_scope_sql(user, "c")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT c.id FROM cases_case c WHERE {condition}", params)  # noqa: S608 (the selector's)
+        return set(Case.objects.filter(pk__in=[row[0] for row in cursor.fetchall()]))
+
+
+@pytest.mark.parametrize("persona", ["ifk_nord", "ifk_sued", "tl_nord", "fachadmin"])
+def test_the_scope_condition_of_hand_written_queries_selects_the_same_cases(request, cases_of_both_teams, persona):
+    user = request.getfixturevalue(persona)
+    assert _scope_sql_cases(user) == set(case_list_visible(user))
+    assert _scope_sql_cases(user)
+
+
+def test_the_scope_condition_selects_nothing_for_an_inactive_user_or_one_without_team(cases_of_both_teams, ifk_nord):
+    # An IFK without a team cannot be stored (database constraint); the condition still says nothing for one.
+    assert _scope_sql_cases(UserFactory.build(team=None)) == set()
+    ifk_nord.is_active = False
+    ifk_nord.save()
+    assert _scope_sql_cases(ifk_nord) == set()
 
 
 def test_inactive_user_and_user_without_team_see_nothing(cases_of_both_teams, ifk_nord):

@@ -12,11 +12,12 @@ import pytest
 import time_machine
 from django.core import mail
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
 from kooperationsplan import nightly, notifications, worklist
 from kooperationsplan.models import AbsenceCover, Notification, NotificationDigest, Reminder
-from kooperationsplan.notifications_cover import AbsenceRefused, absence_set
+from kooperationsplan.notifications_cover import AbsenceRefused, absence_set, absences_on, absences_touching
 from tests.conftest import client_for
 from tests.factories import (
     CaseFactory,
@@ -89,6 +90,35 @@ def test_badge_adds_no_query_to_a_page(ifk_nord):
         review(ifk_nord)
     nightly.d01_review(TODAY)
     assert queries() == without == 8  # the number tests/cases/test_views.py pins for this page
+
+
+def test_badge_count_sql_counts_what_notifications_pending_selects(tl_nord, ifk_nord, ifk_nord2, ifk_sued, fachadmin):
+    """The header badge counts in hand-written SQL; it must count exactly `notifications_pending`: own and
+    covered colleagues' (on the day of the absence only), unread, reminder open or none, case visible or none."""
+    own = NotificationFactory(reminder__case__responsible=ifk_nord)
+    NotificationFactory(reminder__case__responsible=ifk_nord, read_at=NOW)  # read
+    NotificationFactory(reminder__case__responsible=ifk_nord, reminder__status="DONE", reminder__done_at=NOW)
+    NotificationFactory(user=ifk_nord, reminder=None, case=None, message="Wartung am Wochenende")
+    NotificationFactory(user=ifk_nord, reminder=None, case=CaseFactory(responsible=ifk_sued))  # not visible
+    NotificationFactory(reminder__case__responsible=ifk_nord2)  # a colleague's: only while covered
+    NotificationFactory(reminder__case__responsible=ifk_sued)
+    NotificationFactory(user=fachadmin, reminder=None, case=own.case)
+    absence_set(
+        actor=tl_nord,
+        user=ifk_nord2,
+        cover=ifk_nord,
+        starts_on=TODAY + timedelta(days=1),
+        ends_on=TODAY + timedelta(days=2),
+    )
+    people = (tl_nord, ifk_nord, ifk_nord2, ifk_sued, fachadmin)
+    expected = {TODAY: (0, 2, 1, 1, 1), TODAY + timedelta(days=1): (0, 3, 1, 1, 1)}
+    for day, counts in expected.items():
+        for person, count in zip(people, counts, strict=True):
+            assert notifications.notifications_pending(person, on=day).count() == count, (day, person)
+            assert notifications.notifications_pending_count(person, on=day) == (count, None), (day, person)
+            with_team = notifications.notifications_pending_count(person, on=day, with_team=True)
+            assert with_team[0] == count
+            assert with_team[1] == person.team
 
 
 def test_worklist_gives_the_badge_its_count_unless_the_list_is_cut(ifk_nord, monkeypatch):
@@ -189,6 +219,35 @@ def test_team_lead_sets_an_absence_and_the_cover_sees_the_entries_until_it_ends(
     assert "Abwesend" not in after.content.decode()
     assert after.context["worklist"].notifications == []
     assert len(client_for(ifk_nord).get("/arbeitsplatz/").context["worklist"].notifications) == 1
+
+
+def test_absences_touching_are_the_days_absences_of_the_person_absent_or_covering(tl_nord, ifk_nord, ifk_nord2):
+    """The worklist's notice reads them in hand-written SQL: the same rows as `absences_on` with the person
+    absent or covering, soonest end first, with both names."""
+    third = UserFactory(team=ifk_nord.team)
+    absence_set(actor=tl_nord, user=ifk_nord2, cover=ifk_nord, starts_on=TODAY, ends_on=TODAY + timedelta(days=4))
+    absence_set(actor=tl_nord, user=third, cover=ifk_nord, starts_on=TODAY, ends_on=TODAY + timedelta(days=1))
+    later = absence_set(
+        actor=tl_nord,
+        user=ifk_nord,
+        cover=third,
+        starts_on=TODAY + timedelta(days=5),
+        ends_on=TODAY + timedelta(days=6),
+    )
+    fourth = UserFactory(team=ifk_nord.team)
+    withdrawn = absence_set(actor=tl_nord, user=fourth, cover=ifk_nord, starts_on=TODAY, ends_on=TODAY)
+    AbsenceCover.objects.filter(pk=withdrawn.pk).update(withdrawn=True, ended_by=tl_nord, ended_at=NOW)
+    for day in (TODAY, TODAY + timedelta(days=5)):
+        for person in (ifk_nord, ifk_nord2, third, fourth, tl_nord):
+            expected = absences_on(day).filter(Q(user=person) | Q(cover=person)).order_by("ends_on", "pk")
+            shown = absences_touching(person, day)
+            assert [(a.user_id, a.cover_id, a.ends_on) for a in shown] == [
+                (a.user_id, a.cover_id, a.ends_on) for a in expected
+            ], (day, person)
+    shown = absences_touching(ifk_nord, TODAY)
+    assert [a.user_name for a in shown] == [third.get_full_name(), ifk_nord2.get_full_name()]
+    assert {a.cover_name for a in shown} == {ifk_nord.get_full_name()}
+    assert absences_touching(ifk_nord, later.starts_on)[0].cover_name == third.get_full_name()
 
 
 def test_cover_may_mark_the_absent_colleagues_notification_read(tl_nord, ifk_nord, ifk_nord2):

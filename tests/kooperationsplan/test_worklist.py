@@ -10,9 +10,12 @@ import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from cases.models import Case
-from kooperationsplan.worklist import Kind, WorklistItem
+from kooperationsplan.notifications import notifications_pending
+from kooperationsplan.notifications_cover import absence_set, absences_touching
+from kooperationsplan.worklist import Kind, WorklistItem, worklist_notifications, worklist_owners
 from tests.conftest import client_for
 from tests.factories import (
     CaseFactory,
@@ -193,6 +196,33 @@ def test_a_notification_about_a_case_of_another_team_is_left_out(ifk_nord, ifk_s
     assert [n.message for n in worklist.notifications] == ["Wartung am Wochenende"]
 
 
+def test_worklist_notifications_are_those_notifications_pending_selects(tl_nord, ifk_nord, ifk_nord2, ifk_sued):
+    """The worklist reads its notifications in hand-written SQL; they must be `notifications_pending` of the
+    user and whom they cover today, newest first, with the owner and the case's eLb."""
+    now = timezone.now()
+    mine = NotificationFactory(reminder__case__responsible=ifk_nord)
+    NotificationFactory(reminder__case__responsible=ifk_nord, read_at=now)
+    NotificationFactory(reminder__case__responsible=ifk_nord, reminder__status="DONE", reminder__done_at=now)
+    general = NotificationFactory(user=ifk_nord, reminder=None, case=None, message="Wartung am Wochenende")
+    NotificationFactory(user=ifk_nord, reminder=None, case=CaseFactory(responsible=ifk_sued))
+    covered = NotificationFactory(reminder__case__responsible=ifk_nord2)
+    NotificationFactory(reminder__case__responsible=ifk_sued)
+    absence_set(actor=tl_nord, user=ifk_nord2, cover=ifk_nord, starts_on=TODAY, ends_on=TODAY)
+    for person in (ifk_nord, ifk_nord2, tl_nord, ifk_sued):
+        owners = worklist_owners(person, absences_touching(person, TODAY))
+        expected = notifications_pending(person, on=TODAY, owners=owners).order_by("-created_at", "-pk")
+        shown = worklist_notifications(person, owners=owners)
+        assert [n.pk for n in shown] == [n.pk for n in expected], person
+    shown = {n.pk: n for n in worklist_notifications(ifk_nord, owners=[ifk_nord.pk, ifk_nord2.pk])}
+    assert set(shown) == {mine.pk, general.pk, covered.pk}
+    elb = covered.case.elb
+    assert shown[covered.pk].elb_name == f"{elb.last_name}, {elb.first_name}"
+    assert shown[covered.pk].kundennummer == elb.kundennummer
+    assert shown[covered.pk].owner_name == ifk_nord2.get_full_name()
+    assert shown[covered.pk].due_on == covered.reminder.due_on
+    assert (shown[general.pk].case_id, shown[general.pk].due_on, shown[general.pk].elb_name) == (None, None, "")
+
+
 def test_team_lead_sees_the_whole_team_with_the_responsible_ifk(tl_nord, ifk_nord, ifk_nord2, ifk_sued):
     first = CaseFactory(responsible=ifk_nord)
     second = CaseFactory(responsible=ifk_nord2)
@@ -321,7 +351,7 @@ def test_empty_state(ifk_nord):
 
 
 def test_query_count_is_fixed_whatever_the_number_of_items(ifk_nord):
-    """One query per item kind, one for the items' cases and one for the notifications; nothing per row
+    """One query for the items of all kinds with their cases, one for the notifications; nothing per row
     (QUALITY.md)."""
     client = client_for(ifk_nord)
     every_kind(CaseFactory(responsible=ifk_nord))
@@ -335,10 +365,9 @@ def test_query_count_is_fixed_whatever_the_number_of_items(ifk_nord):
     assert len(items) == 7 * 20
     assert len(worklist.notifications) == 20
     assert len(one.captured_queries) == len(twenty.captured_queries)
-    # session, user, 7 item kinds, the items' cases with eLb and IFK, notifications, today's absences (cover),
-    # team with the unread count (header badge), and the idle-timeout session renewal (SAVEPOINT, UPDATE,
-    # RELEASE).
-    assert len(twenty.captured_queries) == 16
+    # session, user, the items of all 7 kinds with case, eLb and IFK, notifications, today's absences (cover),
+    # team (header), and the idle-timeout session renewal (SAVEPOINT, UPDATE, RELEASE).
+    assert len(twenty.captured_queries) == 9
 
 
 def test_team_lead_query_count_is_fixed_too(tl_nord, ifk_nord, ifk_nord2):
@@ -351,7 +380,7 @@ def test_team_lead_query_count_is_fixed_too(tl_nord, ifk_nord, ifk_nord2):
     with CaptureQueriesContext(connection) as many:
         _, _, items = open_worklist(client)
     assert len(items) == 7 * 11
-    assert len(few.captured_queries) == len(many.captured_queries) == 16
+    assert len(few.captured_queries) == len(many.captured_queries) == 9
 
 
 def test_today_is_the_local_date_in_berlin(ifk_nord, clock):
