@@ -14,16 +14,11 @@ from django.utils import timezone
 from cases.models import Case
 from kooperationsplan.facts import CaseData, assignment_facts, escalation_facts, exemption_facts
 from kooperationsplan.models import (
-    Appointment,
-    AppointmentOutcome,
+    EscalationStatus as EscalationStatusChoices,
+)
+from kooperationsplan.models import (
     Exemption,
     TeamLeadApproval,
-)
-from kooperationsplan.models import (
-    AppointmentKind as AppointmentKindChoices,
-)
-from kooperationsplan.models import (
-    EscalationStatus as EscalationStatusChoices,
 )
 from kooperationsplan.reasons import explain
 from rules import escalation as esc_rules
@@ -71,7 +66,7 @@ def case_next_actions(case: Case, *, on: date, data: CaseData | None = None) -> 
     actions += _invitation_actions(facts, on)
     actions += _escalation_actions(data, facts, on)
     actions += _measure_actions(data, facts)
-    actions += _appointment_actions(case, on)
+    actions += _appointment_actions(data, on)
     actions += _nachweis_actions(data, on)
     actions += _mode_actions(data, facts, on)
     return actions
@@ -264,13 +259,9 @@ def _measure_actions(data: CaseData, facts: CaseFacts) -> list[Action]:
     return actions
 
 
-def _appointment_actions(case: Case, on: date) -> list[Action]:
+def _appointment_actions(data: CaseData, on: date) -> list[Action]:
     """R-MON-1 / R-INV-7: the outcome of every past appointment is recorded (the intervention's with its ladder)."""
-    due = (
-        Appointment.objects.filter(case=case, outcome=AppointmentOutcome.PENDING, starts_at__date__lte=on)
-        .exclude(kind=AppointmentKindChoices.BERATERISCHE_INTERVENTION)
-        .order_by("starts_at")
-    )
+    due = [row for row in data.pending_appointments if timezone.localtime(row.starts_at).date() <= on]
     actions = []
     for appointment in due:
         decision = appointment_outcome(

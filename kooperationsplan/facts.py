@@ -11,25 +11,39 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, F, Func, OuterRef, QuerySet, Subquery
+from django.db import connection
 
-from cases.models import Case, GesetzlicheVertretung, Potenzialanalyse
+from cases.models import (
+    Case,
+    Einstellungszusage,
+    GesetzlicheVertretung,
+    Jobcenter,
+    Paragraph10Reason,
+    Potenzialanalyse,
+    Team,
+)
+from cases.rows import instance, instances, json_columns, prefetched
 from kooperationsplan.models import (
     CURRENT_KP_STATUSES,
     Appointment,
     AppointmentKind,
+    AppointmentOutcome,
     AssignmentStatus,
     AssignmentVia,
     ContentItem,
+    Eigenbemuehung,
     EigenbemuehungNachweis,
     Escalation,
     EscalationStatus,
     Exemption,
     Kooperationsplan,
     KPStatus,
+    Massnahme,
+    MassnahmeArt,
     MassnahmeZuweisung,
     Schlichtung,
     Step,
+    TeamLeadApproval,
 )
 from letters.models import Letter, LetterKind
 from rules import facts as rf
@@ -135,16 +149,107 @@ def schlichtung_facts(schlichtung: Schlichtung) -> rf.SchlichtungFacts:
     )
 
 
-def _count(rows: QuerySet[Any]) -> Subquery:
-    """The number of `rows` as a scalar subquery (0 when there are none)."""
-    return Subquery(rows.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n"))
+_ROW_MODELS = (
+    Appointment,
+    Case,
+    ContentItem,
+    Eigenbemuehung,
+    EigenbemuehungNachweis,
+    Einstellungszusage,
+    Escalation,
+    Exemption,
+    GesetzlicheVertretung,
+    Jobcenter,
+    Kooperationsplan,
+    Letter,
+    Massnahme,
+    MassnahmeArt,
+    MassnahmeZuweisung,
+    Paragraph10Reason,
+    Potenzialanalyse,
+    Schlichtung,
+    Step,
+    Team,
+    TeamLeadApproval,
+)
+
+
+# The rows of one case in one statement (cases/rows.py): each set a JSON array of rows in the order its
+# readers expect, each row the model's columns (`json_columns`) and, where the ORM version used
+# select_related or prefetch_related, the related rows after them. Table names and columns come from the
+# models; the values are parameters. tests/kooperationsplan/test_case_rows.py compares every set with the
+# ORM query it replaces.
+def _case_rows_sql() -> str:
+    t = {model.__name__: model._meta.db_table for model in _ROW_MODELS}
+    plan, content, effort = (
+        json_columns(m, a) for m, a in ((Kooperationsplan, "p"), (ContentItem, "ci"), (Eigenbemuehung, "eb"))
+    )
+    return f"""
+SELECT
+  (SELECT coalesce(json_agg(json_build_array(
+        {plan},
+        (SELECT count(*) FROM "{t["Step"]}" s WHERE s.plan_id = p.id),
+        (SELECT coalesce(json_agg({content} ORDER BY ci.kind, ci.position, ci.id), '[]')
+         FROM "{t["ContentItem"]}" ci WHERE ci.plan_id = p.id),
+        (SELECT coalesce(json_agg({effort} ORDER BY eb.id), '[]')
+         FROM "{t["Eigenbemuehung"]}" eb WHERE eb.plan_id = p.id)
+     ) ORDER BY p.version_number DESC, p.id DESC), '[]')
+   FROM "{t["Kooperationsplan"]}" p WHERE p.case_id = %(case)s AND p.status = ANY(%(plan_statuses)s)),
+  (SELECT coalesce(json_agg(json_build_array({json_columns(Escalation, "e")}, {json_columns(MassnahmeArt, "a")},
+        {json_columns(MassnahmeZuweisung, "z")}) ORDER BY e.breach_date DESC, e.id DESC), '[]')
+   FROM "{t["Escalation"]}" e
+   LEFT JOIN "{t["MassnahmeArt"]}" a ON a.id = e.massnahme_art_id
+   LEFT JOIN "{t["MassnahmeZuweisung"]}" z ON z.id = e.assignment_id
+   WHERE e.case_id = %(case)s),
+  (SELECT coalesce(json_agg(json_build_array({json_columns(MassnahmeZuweisung, "z")}, {json_columns(Massnahme, "m")},
+        {json_columns(MassnahmeArt, "a")}) ORDER BY z.id), '[]')
+   FROM "{t["MassnahmeZuweisung"]}" z
+   JOIN "{t["Massnahme"]}" m ON m.id = z.massnahme_id
+   JOIN "{t["MassnahmeArt"]}" a ON a.id = m.art_id
+   WHERE z.case_id = %(case)s AND NOT z.status = ANY(%(closed_assignments)s)),
+  (SELECT json_build_array({json_columns(Exemption, "x")}, {json_columns(Einstellungszusage, "ez")},
+        {json_columns(Paragraph10Reason, "pr")})
+   FROM "{t["Exemption"]}" x
+   LEFT JOIN "{t["Einstellungszusage"]}" ez ON ez.id = x.einstellungszusage_id
+   LEFT JOIN "{t["Paragraph10Reason"]}" pr ON pr.id = x.paragraph10_reason_id
+   WHERE x.case_id = %(case)s AND x.status = %(exemption_active)s
+   ORDER BY x.id LIMIT 1),
+  (SELECT coalesce(json_agg({json_columns(Schlichtung, "sch")} ORDER BY sch.started_on DESC, sch.id DESC), '[]')
+   FROM "{t["Schlichtung"]}" sch WHERE sch.case_id = %(case)s),
+  (SELECT coalesce(json_agg({json_columns(EigenbemuehungNachweis, "n")} ORDER BY n.due_on, n.id), '[]')
+   FROM "{t["EigenbemuehungNachweis"]}" n
+   JOIN "{t["Eigenbemuehung"]}" ne ON ne.id = n.eigenbemuehung_id
+   JOIN "{t["Kooperationsplan"]}" np ON np.id = ne.plan_id
+   WHERE np.case_id = %(case)s AND n.received_on IS NULL),
+  (SELECT coalesce(json_agg({json_columns(Appointment, "apt")} ORDER BY apt.starts_at, apt.id), '[]')
+   FROM "{t["Appointment"]}" apt
+   WHERE apt.case_id = %(case)s AND apt.outcome = %(appointment_pending)s AND apt.kind <> %(intervention)s),
+  (SELECT coalesce(json_agg({json_columns(TeamLeadApproval, "tla")} ORDER BY tla.requested_at, tla.id), '[]')
+   FROM "{t["TeamLeadApproval"]}" tla WHERE tla.case_id = %(case)s AND tla.status = %(approval_open)s),
+  EXISTS (SELECT 1 FROM "{t["Potenzialanalyse"]}" pa WHERE pa.case_id = c.id AND pa.status = %(pa_complete)s),
+  (SELECT count(*) FROM "{t["GesetzlicheVertretung"]}" gv WHERE gv.elb_id = c.elb_id AND gv.valid_to IS NULL),
+  EXISTS (SELECT 1 FROM "{t["Letter"]}" l WHERE l.case_id = c.id AND l.kind = %(first_letter)s)
+    OR EXISTS (SELECT 1 FROM "{t["Appointment"]}" ap WHERE ap.case_id = c.id AND ap.kind = %(first_talk)s),
+  (SELECT count(*) FROM "{t["MassnahmeZuweisung"]}" b
+   WHERE b.case_id = c.id AND b.via = %(bescheid)s AND b.status = ANY(%(open_bescheide)s)),
+  jc.followup_invitation_rfb,
+  jc.bundesland
+FROM "{t["Case"]}" c
+JOIN "{t["Team"]}" tm ON tm.id = c.team_id
+JOIN "{t["Jobcenter"]}" jc ON jc.id = tm.jobcenter_id
+WHERE c.id = %(case)s
+"""  # noqa: S608 (names from the models' meta; values are parameters)
+
+
+_CASE_ROWS_SQL = _case_rows_sql()
 
 
 class CaseData:
-    """The rows of one case that the rules and the case page read, each set loaded once, on first use.
+    """The rows of one case that the rules and the case page read, all read by one statement on first use.
 
     The lists hold rows of this one case (they grow with its own history, never with the number of cases),
-    each in the order its readers expect.
+    each in the order its readers expect; related rows are attached as select_related and prefetch_related
+    would attach them, so reading them costs no query.
     """
 
     def __init__(self, case: Case) -> None:
@@ -155,14 +260,40 @@ class CaseData:
         return case_facts(self.case, self)
 
     @cached_property
+    def _rows(self) -> tuple[Any, ...]:
+        params = {
+            "case": self.case.pk,
+            "plan_statuses": [*CURRENT_KP_STATUSES, KPStatus.DRAFT],
+            "closed_assignments": list(CLOSED_ASSIGNMENT_STATUSES),
+            "exemption_active": Exemption.Status.ACTIVE,
+            "pa_complete": Potenzialanalyse.Status.COMPLETE,
+            "first_letter": LetterKind.EINL_KP_ERST,
+            "first_talk": AppointmentKind.ERSTGESPRAECH,
+            "bescheid": AssignmentVia.BESCHEID,
+            "open_bescheide": list(OPEN_BESCHEID_STATUSES),
+            "appointment_pending": AppointmentOutcome.PENDING,
+            "intervention": AppointmentKind.BERATERISCHE_INTERVENTION,
+            "approval_open": TeamLeadApproval.Status.OPEN,
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(_CASE_ROWS_SQL, params)
+            row = cursor.fetchone()
+        if row is None:
+            raise Case.DoesNotExist(f"Fall {self.case.pk} nicht gefunden")
+        return row
+
+    @cached_property
     def plans(self) -> list[Kooperationsplan]:
         """The plans in force and the draft, newest version first, with content items, Eigenbemühungen and
         the number of steps (`step_count`)."""
-        return list(
-            Kooperationsplan.objects.filter(case=self.case, status__in=[*CURRENT_KP_STATUSES, KPStatus.DRAFT])
-            .annotate(step_count=_count(Step.objects.filter(plan=OuterRef("pk"))))
-            .prefetch_related("content_items", "eigenbemuehungen")
-        )
+        plans = []
+        for values, step_count, content, efforts in self._rows[0]:
+            plan = instance(Kooperationsplan, values)
+            plan.step_count = step_count
+            prefetched(plan, "content_items", instances(ContentItem, content))
+            prefetched(plan, "eigenbemuehungen", instances(Eigenbemuehung, efforts))
+            plans.append(plan)
+        return plans
 
     @property
     def current_plan(self) -> Kooperationsplan | None:
@@ -175,76 +306,70 @@ class CaseData:
     @cached_property
     def escalations(self) -> list[Escalation]:
         """All escalations, latest breach first (the model's order), with Maßnahmeart and assignment."""
-        return list(Escalation.objects.filter(case=self.case).select_related("massnahme_art", "assignment"))
+        escalations = []
+        for values, art, assignment in self._rows[1]:
+            escalation = instance(Escalation, values)
+            escalation.massnahme_art = instance(MassnahmeArt, art)
+            escalation.assignment = instance(MassnahmeZuweisung, assignment)
+            escalations.append(escalation)
+        return escalations
 
     @cached_property
     def open_assignments(self) -> list[MassnahmeZuweisung]:
         """The assignments that still take a step, with measure and Maßnahmeart, oldest first."""
-        return list(
-            MassnahmeZuweisung.objects.filter(case=self.case)
-            .exclude(status__in=CLOSED_ASSIGNMENT_STATUSES)
-            .select_related("massnahme__art")
-            .order_by("pk")
-        )
+        assignments = []
+        for values, massnahme_values, art in self._rows[2]:
+            assignment = instance(MassnahmeZuweisung, values)
+            massnahme = instance(Massnahme, massnahme_values)
+            massnahme.art = instance(MassnahmeArt, art)
+            assignment.massnahme = massnahme
+            assignments.append(assignment)
+        return assignments
 
     @cached_property
     def active_exemption(self) -> Exemption | None:
-        return (
-            Exemption.objects.filter(case=self.case, status=Exemption.Status.ACTIVE)
-            .select_related("einstellungszusage", "paragraph10_reason")
-            .first()
-        )
+        if self._rows[3] is None:
+            return None
+        values, zusage, reason = self._rows[3]
+        exemption = instance(Exemption, values)
+        exemption.einstellungszusage = instance(Einstellungszusage, zusage)
+        exemption.paragraph10_reason = instance(Paragraph10Reason, reason)
+        return exemption
 
     @cached_property
     def schlichtungen(self) -> list[Schlichtung]:
         """Latest first (at most one is running)."""
-        return list(Schlichtung.objects.filter(case=self.case).order_by("-started_on", "-pk"))
+        return instances(Schlichtung, self._rows[4])
 
     @cached_property
     def open_nachweise(self) -> list[EigenbemuehungNachweis]:
         """Evidence of Eigenbemühungen not yet received, the earliest due first."""
-        return list(
-            EigenbemuehungNachweis.objects.filter(
-                eigenbemuehung__plan__case=self.case, received_on__isnull=True
-            ).order_by("due_on", "pk")
-        )
+        return instances(EigenbemuehungNachweis, self._rows[5])
+
+    @cached_property
+    def pending_appointments(self) -> list[Appointment]:
+        """Appointments whose outcome is not recorded yet, earliest first; not the Beraterische Intervention's
+        (its outcome belongs to the escalation)."""
+        return instances(Appointment, self._rows[6])
+
+    @cached_property
+    def open_approvals(self) -> list[TeamLeadApproval]:
+        """Requests to the team lead not yet decided, oldest first."""
+        return instances(TeamLeadApproval, self._rows[7])
 
     @cached_property
     def summary(self) -> dict[str, Any]:
-        """One query for the rest: Potenzialanalyse complete, legal representatives, first invitation sent,
-        open Bescheide, and the Jobcenter's settings."""
-        case = OuterRef("pk")
-        first_invitation = Exists(Letter.objects.filter(case=case, kind=LetterKind.EINL_KP_ERST)) | Exists(
-            Appointment.objects.filter(case=case, kind=AppointmentKind.ERSTGESPRAECH)
+        """Potenzialanalyse complete, legal representatives, first invitation sent, open Bescheide, and the
+        Jobcenter's settings."""
+        names = (
+            "pa_complete",
+            "vertretungen",
+            "first_invitation_sent",
+            "open_bescheide",
+            "followup_invitation_rfb",
+            "bundesland",
         )
-        return (
-            Case.objects.filter(pk=self.case.pk)
-            .annotate(
-                pa_complete=Exists(Potenzialanalyse.objects.filter(case=case, status=Potenzialanalyse.Status.COMPLETE)),
-                vertretungen=_count(
-                    GesetzlicheVertretung.objects.filter(elb=OuterRef("elb_id"), valid_to__isnull=True)
-                ),
-                # R-INV-1: the first invitation is counted per Leistungsfall; an appointment for the first talk
-                # (also one arranged without a letter, e.g. in person) means the next one is no longer the first.
-                first_invitation_sent=ExpressionWrapper(first_invitation, output_field=BooleanField()),
-                open_bescheide=_count(
-                    MassnahmeZuweisung.objects.filter(
-                        case=case, via=AssignmentVia.BESCHEID, status__in=OPEN_BESCHEID_STATUSES
-                    )
-                ),
-                followup_invitation_rfb=F("team__jobcenter__followup_invitation_rfb"),
-                bundesland=F("team__jobcenter__bundesland"),
-            )
-            .values(
-                "pa_complete",
-                "vertretungen",
-                "first_invitation_sent",
-                "open_bescheide",
-                "followup_invitation_rfb",
-                "bundesland",
-            )
-            .get()
-        )
+        return dict(zip(names, self._rows[8:], strict=True))
 
     def reliable_since(self) -> date | None:
         """The day of the last RFB step resolved (the latest `closed_at`; none if one has no date)."""

@@ -34,7 +34,6 @@ from kooperationsplan.models import (
     Kooperationsplan,
     MassnahmeZuweisung,
     Schlichtung,
-    TeamLeadApproval,
 )
 from kooperationsplan.reasons import explain
 from kooperationsplan.selectors import (
@@ -84,7 +83,7 @@ def case_overview(request: HttpRequest, case_id: int) -> HttpResponse:
         allowed_actions=[action for action in actions if action.allowed],
         refused_actions=[action for action in actions if not action.allowed],
         escalations=data.escalations,
-        approvals=list(TeamLeadApproval.objects.filter(case=case, status=TeamLeadApproval.Status.OPEN)),
+        approvals=data.open_approvals,
     )
 
 

@@ -210,7 +210,7 @@ def _labels(model: type[Model], field: str) -> dict[str, str]:
 # branch: kind, case, due date, the row's id, two texts and two dates for the detail line.
 # tests/kooperationsplan/test_worklist.py checks each kind's window, states, scoping, order and the cut.
 _ITEMS_SQL = """
-WITH scope AS NOT MATERIALIZED ({cases}),
+WITH scope AS MATERIALIZED ({cases}),
 due AS (
     (SELECT 'REVIEW' AS kind, p.case_id, p.review_due AS due_on, p.id, p.version_number::text AS text_a,
             p.status::text AS text_b, NULL::date AS date_a, NULL::date AS date_b

@@ -846,11 +846,10 @@ def test_editor_query_count_does_not_grow_with_the_rows(client, draft, ifk_nord)
     assert ten == EDITOR_QUERIES
 
 
-# Session and user (2), case and access-log row (2), the plan with its four row sets (5), the version list (1), the
-# measure catalogue (1), the facts of the activation check (7: plans in force and draft with content items and
-# Eigenbemühungen, Schlichtungen, active exemption, escalations, the counts and flags in one), the team in the page
-# header (1), the session renewal (3).
-EDITOR_QUERIES = 22
+# Session and user (2), case and access-log row in one statement (1), the plan with its four row sets (5), the
+# version list (1), the measure catalogue (1), the facts of the activation check in one statement (1:
+# facts.CaseData), the team in the page header (1), the session renewal (3).
+EDITOR_QUERIES = 15
 
 
 def test_other_users_in_the_team_see_the_same_editor(draft):
