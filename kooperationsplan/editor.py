@@ -17,14 +17,14 @@ from typing import Any, cast
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db import connection, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Case, CooperationMode, Role, User
+from cases.rows import instance, instances, json_columns, prefetched
 from cases.selectors import case_get_for_view
 from kooperationsplan import services
 from kooperationsplan.editor_forms import (
@@ -56,6 +56,7 @@ from kooperationsplan.models import (
     Kooperationsplan,
     KPStatus,
     Massnahme,
+    MassnahmeArt,
     MassnahmeZuweisung,
     Period,
     Step,
@@ -516,20 +517,48 @@ def changed_fields(
 # --- Loading and page context -------------------------------------------------------------------------
 
 
+def _plan_rows_sql() -> str:
+    tables = {model: model._meta.db_table for model in (Kooperationsplan, ContentItem, Step, Eigenbemuehung)}
+    return f"""
+SELECT {json_columns(Kooperationsplan, "p")},
+  (SELECT coalesce(json_agg({json_columns(ContentItem, "ci")} ORDER BY ci.kind, ci.position, ci.id), '[]')
+   FROM "{tables[ContentItem]}" ci WHERE ci.plan_id = p.id),
+  (SELECT coalesce(json_agg({json_columns(Step, "st")} ORDER BY st.position, st.id), '[]')
+   FROM "{tables[Step]}" st WHERE st.plan_id = p.id),
+  (SELECT coalesce(json_agg({json_columns(Eigenbemuehung, "eb")} ORDER BY eb.id), '[]')
+   FROM "{tables[Eigenbemuehung]}" eb WHERE eb.plan_id = p.id),
+  (SELECT coalesce(json_agg(json_build_array({json_columns(MassnahmeZuweisung, "z")}, {json_columns(Massnahme, "m")})
+        ORDER BY z.id), '[]')
+   FROM "{MassnahmeZuweisung._meta.db_table}" z JOIN "{Massnahme._meta.db_table}" m ON m.id = z.massnahme_id
+   WHERE z.plan_id = p.id)
+FROM "{tables[Kooperationsplan]}" p
+WHERE p.case_id = %(case)s AND p.id = %(plan)s
+"""  # noqa: S608 (names from the models' meta; values are parameters)
+
+
+_PLAN_ROWS_SQL = _plan_rows_sql()
+
+
 def plan_load(case: Case, plan_id: int) -> Kooperationsplan:
-    """A plan of this case with its rows prefetched (a fixed number of queries, whatever the row count)."""
-    plan = (
-        Kooperationsplan.objects.filter(case=case, pk=plan_id)
-        .prefetch_related(
-            Prefetch("content_items", queryset=ContentItem.objects.order_by("kind", "position", "pk")),
-            Prefetch("steps", queryset=Step.objects.order_by("position", "pk")),
-            Prefetch("eigenbemuehungen", queryset=Eigenbemuehung.objects.order_by("pk")),
-            Prefetch("assignments", queryset=MassnahmeZuweisung.objects.select_related("massnahme").order_by("pk")),
-        )
-        .first()
-    )
-    if plan is None:
+    """A plan of this case with its content items, steps, Eigenbemühungen and assignments (with the measure)
+    attached as prefetch_related would attach them: one statement, whatever the row count (cases/rows.py;
+    tests/kooperationsplan/test_case_rows.py compares it with the ORM)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PLAN_ROWS_SQL, {"case": case.pk, "plan": plan_id})
+        row = cursor.fetchone()
+    if row is None:
         raise Http404("Kooperationsplan nicht gefunden")
+    values, content, steps, efforts, assignments = row
+    plan = cast(Kooperationsplan, instance(Kooperationsplan, values))
+    prefetched(plan, "content_items", instances(ContentItem, content))
+    prefetched(plan, "steps", instances(Step, steps))
+    prefetched(plan, "eigenbemuehungen", instances(Eigenbemuehung, efforts))
+    rows = []
+    for assignment_values, massnahme in assignments:
+        assignment = cast(MassnahmeZuweisung, instance(MassnahmeZuweisung, assignment_values))
+        assignment.massnahme = instance(Massnahme, massnahme)
+        rows.append(assignment)
+    prefetched(plan, "assignments", rows)
     plan.case = case
     return plan
 
@@ -558,18 +587,37 @@ def _explain(reason: Reason) -> dict[str, Any]:
 EditorForms = tuple[PlanContentForm, forms.BaseFormSet, forms.BaseFormSet, forms.BaseFormSet]
 
 
+_CATALOGUE_SQL = f"""
+SELECT m.id, m.title, m.traeger_name, a.name, m.duration_weeks
+FROM "{Massnahme._meta.db_table}" m JOIN "{MassnahmeArt._meta.db_table}" a ON a.id = m.art_id
+WHERE m.active
+    OR m.id IN (SELECT z.massnahme_id FROM "{MassnahmeZuweisung._meta.db_table}" z WHERE z.plan_id = %(plan)s)
+ORDER BY m.title, m.id
+"""  # noqa: S608 (names from the models' meta)
+
+
 def measure_catalogue(plan: Kooperationsplan) -> dict[int, CatalogueEntry]:
     """The measures on offer, plus any the plan already uses (one query, whatever the catalogue size).
 
     `pk IN (the plan's measures)`, not a join over all assignments with DISTINCT: that join grows with
     every assignment of every case."""
-    used = MassnahmeZuweisung.objects.filter(plan=plan).values("massnahme_id")
-    rows = (
-        Massnahme.objects.filter(Q(active=True) | Q(pk__in=used))
-        .order_by("title", "pk")
-        .values_list("pk", "title", "traeger_name", "art__name", "duration_weeks")
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_CATALOGUE_SQL, {"plan": plan.pk})
+        rows = cursor.fetchall()
     return {pk: CatalogueEntry(pk, *fields) for pk, *fields in rows}
+
+
+_VERSIONS_SQL = f"""
+SELECT coalesce(json_agg({json_columns(Kooperationsplan, "p")} ORDER BY p.version_number DESC, p.id DESC), '[]')
+FROM "{Kooperationsplan._meta.db_table}" p WHERE p.case_id = %(case)s
+"""  # noqa: S608 (names from the models' meta)
+
+
+def plan_versions(case: Case) -> list[Kooperationsplan]:
+    """Every version of the case's plan, newest first (one statement)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_VERSIONS_SQL, {"case": case.pk})
+        return instances(Kooperationsplan, cursor.fetchone()[0])
 
 
 def _measure_kwargs(catalogue: Mapping[int, CatalogueEntry]) -> dict[str, Any]:
@@ -657,11 +705,7 @@ def _render(
     conflict: dict[str, Any] | None = None,
 ) -> HttpResponse:
     saved = content_from_plan(plan)
-    versions = list(
-        Kooperationsplan.objects.filter(case=case)
-        .only("pk", "case_id", "version_number", "status", "valid_from", "predecessor_id")
-        .order_by("-version_number")
-    )
+    versions = plan_versions(case)
     draft = next((version for version in versions if version.status == KPStatus.DRAFT), None)
     may_write = _may_write(request)
     editable = plan.status in EDITABLE_STATUSES and may_write

@@ -8,12 +8,14 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q
+from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases.models import Case, GesetzlicheVertretung, Potenzialanalyse
 from cases.rows import instance, json_columns
+from kooperationsplan.editor import measure_catalogue, plan_load, plan_versions
 from kooperationsplan.facts import CLOSED_ASSIGNMENT_STATUSES, OPEN_BESCHEID_STATUSES, CaseData
 from kooperationsplan.models import (
     CURRENT_KP_STATUSES,
@@ -25,8 +27,10 @@ from kooperationsplan.models import (
     Exemption,
     Kooperationsplan,
     KPStatus,
+    Massnahme,
     MassnahmeZuweisung,
     Schlichtung,
+    Step,
     TeamLeadApproval,
 )
 from letters.models import Letter
@@ -41,6 +45,7 @@ from tests.factories import (
     GesetzlicheVertretungFactory,
     KooperationsplanFactory,
     MassnahmeArtFactory,
+    MassnahmeFactory,
     MassnahmeZuweisungFactory,
     PotenzialanalyseFactory,
     SchlichtungFactory,
@@ -278,3 +283,49 @@ def _json_of(row) -> list:
 def test_a_field_type_json_cannot_carry_is_refused_not_misread():
     with pytest.raises(TypeError, match="Feldtyp JSONField"):
         instance(Letter, [1] * len(Letter._meta.concrete_fields))
+
+
+def test_the_editors_plan_versions_and_catalogue_are_what_the_orm_reads(case):
+    """kooperationsplan.editor reads the plan with its rows, the version list and the measure catalogue in
+    hand-written statements; they must be what the ORM queries they replaced return."""
+    inactive = MassnahmeFactory(active=False, title="Alte Maßnahme")
+    MassnahmeFactory(active=False, title="Nie genutzt")
+    active = case.plans.get(status="ACTIVE")
+    MassnahmeZuweisungFactory(plan=active, via="SCHREIBEN", status="CANCELLED", massnahme=inactive)
+    for plan in case.plans.all():
+        with CaptureQueriesContext(connection) as reading:
+            ours = plan_load(case, plan.pk)
+            related = (
+                list(ours.content_items.all()),
+                list(ours.steps.all()),
+                list(ours.eigenbemuehungen.all()),
+                [(row, row.massnahme) for row in ours.assignments.all()],
+            )
+        assert len(reading.captured_queries) == 1
+        theirs = Kooperationsplan.objects.prefetch_related(
+            Prefetch("content_items", queryset=ContentItem.objects.order_by("kind", "position", "pk")),
+            Prefetch("steps", queryset=Step.objects.order_by("position", "pk")),
+            Prefetch("eigenbemuehungen", queryset=Eigenbemuehung.objects.order_by("pk")),
+            Prefetch("assignments", queryset=MassnahmeZuweisung.objects.select_related("massnahme").order_by("pk")),
+        ).get(pk=plan.pk)
+        same_rows([ours], [theirs])
+        for name in ("content_items", "steps", "eigenbemuehungen", "assignments"):
+            same_rows(getattr(ours, name).all(), getattr(theirs, name).all())
+        same_rows(
+            [row.massnahme for row in ours.assignments.all()], [row.massnahme for row in theirs.assignments.all()]
+        )
+        assert related[0]
+    assert len(plan_load(case, active.pk).steps.all()) == 3
+    with pytest.raises(Http404):
+        plan_load(CaseFactory(), active.pk)  # another case's plan is not found
+
+    same_rows(plan_versions(case), Kooperationsplan.objects.filter(case=case).order_by("-version_number"))
+    used = MassnahmeZuweisung.objects.filter(plan=active).values("massnahme_id")
+    expected = (
+        Massnahme.objects.filter(Q(active=True) | Q(pk__in=used))
+        .order_by("title", "pk")
+        .values_list("pk", "title", "traeger_name", "art__name", "duration_weeks")
+    )
+    catalogue = measure_catalogue(active)
+    assert [(e.pk, e.title, e.traeger, e.art, e.duration_weeks) for e in catalogue.values()] == list(expected)
+    assert inactive.pk in catalogue

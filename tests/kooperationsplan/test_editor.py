@@ -15,6 +15,7 @@ import pytest
 import time_machine
 from django.db import connection
 from django.forms.renderers import DjangoTemplates
+from django.template.loader import render_to_string
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -35,6 +36,7 @@ from kooperationsplan.editor_forms import (
     PlanContentForm,
     StepForm,
     StepFormSet,
+    field_html,
 )
 from kooperationsplan.models import ContentItem, Eigenbemuehung, Kooperationsplan, MassnahmeZuweisung, Step
 from letters.models import Letter
@@ -846,10 +848,10 @@ def test_editor_query_count_does_not_grow_with_the_rows(client, draft, ifk_nord)
     assert ten == EDITOR_QUERIES
 
 
-# Session and user (2), case and access-log row in one statement (1), the plan with its four row sets (5), the
-# version list (1), the measure catalogue (1), the facts of the activation check in one statement (1:
+# Session and user (2), case and access-log row in one statement (1), the plan with its four row sets in one (1),
+# the version list (1), the measure catalogue (1), the facts of the activation check in one statement (1:
 # facts.CaseData), the team in the page header (1), the session renewal (3).
-EDITOR_QUERIES = 15
+EDITOR_QUERIES = 11
 
 
 def test_other_users_in_the_team_see_the_same_editor(draft):
@@ -1053,3 +1055,27 @@ def test_the_editor_renderer_writes_exactly_djangos_widget_html(data):
         reference.renderer = DjangoTemplates()
         assert mine.renderer is mine.new_row(0).renderer is RENDERER
         assert str(mine.management_form) == str(reference.management_form)
+
+
+def _layout(html: str) -> str:
+    """The HTML without the template's indentation and line breaks between tags."""
+    return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", html)).strip()
+
+
+@pytest.mark.parametrize("data", [None, BOUND], ids=["unbound", "bound"])
+def test_field_html_writes_what_the_field_template_writes(data):
+    """editor_forms.field_html ({% editor_field %}) is _field.html in Python: label, required note, widget, help
+    text and errors, for every field of every editor form, with and without errors, with hostile text."""
+    kinds = set()
+    for form in editor_forms_with(None, data):
+        for name in form.fields:
+            field = form[name]
+            reference = render_to_string("kooperationsplan/editor/_field.html", {"field": field})
+            assert _layout(field_html(field)) == _layout(reference), name
+            kinds.add((field.widget_type, field.field.required, bool(field.errors), bool(field.help_text)))
+    widget_kinds = {kind[0] for kind in kinds}
+    assert {"checkbox", "hidden", "textarea", "select", "date"} <= widget_kinds
+    if data is not None:
+        assert any(kind[2] for kind in kinds)  # some with errors
+    assert any(kind[3] for kind in kinds)  # some with help text
+    assert any(kind[1] for kind in kinds)  # some required
