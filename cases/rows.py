@@ -12,11 +12,15 @@ cannot be read wrongly without a test failing (tests/cases/test_rows.py).
 
 from __future__ import annotations
 
+import hashlib
+import re
+import weakref
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from functools import cache
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db.models import Model
 
 M = TypeVar("M", bound=Model)
@@ -103,3 +107,62 @@ def prefetched(parent: Model, name: str, children: list[Model]) -> None:
     queryset._prefetch_done = True
     parent._prefetched_objects_cache = getattr(parent, "_prefetched_objects_cache", {})
     parent._prefetched_objects_cache[name] = queryset
+
+
+# --- Prepared statements ---------------------------------------------------------------------------------------
+# The hand-written statements of the pages an IFK opens all day are planned by PostgreSQL on every request; for
+# the larger ones planning took longer than executing (bench/RESULTS.md "Pages"). A `Prepared` statement is sent
+# once per database connection as `PREPARE` (directly on the driver connection: not a query of the page, and
+# PREPARE is not undone by a rollback) and then run as `EXECUTE name(params)` through Django's cursor, so query
+# logging, CaptureQueriesContext and execute wrappers see every run. Behind a pooler in transaction mode, which
+# does not keep a session's prepared statements, set DB_PREPARED_STATEMENTS=0 (docs/decisions/0009).
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+_prepared_on: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+
+
+class Prepared:
+    """A statement with `%(name)s` parameters that PostgreSQL plans once per connection."""
+
+    def __init__(self, name: str, sql: str) -> None:
+        self.sql = sql
+        order: list[str] = []
+
+        def number(match: re.Match[str]) -> str:
+            if match.group(1) not in order:
+                order.append(match.group(1))
+            return f"${order.index(match.group(1)) + 1}"
+
+        self.body = _PLACEHOLDER.sub(number, sql)
+        if "%" in self.body:
+            raise ValueError(f"{name}: nur %(name)s-Parameter, kein anderes %-Zeichen")
+        digest = hashlib.sha256(sql.encode()).hexdigest()[:10]
+        self.name = f"kp_{name}_{digest}"
+        self.run = (
+            f"EXECUTE {self.name}(" + ", ".join(f"%({key})s" for key in order) + ")"
+            if order
+            else f"EXECUTE {self.name}"
+        )
+
+    def execute(self, cursor: Any, params: dict[str, Any]) -> None:
+        if not settings.DB_PREPARED_STATEMENTS:
+            cursor.execute(self.sql, params)
+            return
+        driver = cursor.db.connection
+        prepared = _prepared_on.setdefault(driver, set())
+        if self.name not in prepared:
+            driver.execute(f"PREPARE {self.name} AS {self.body}")
+            prepared.add(self.name)
+        cursor.execute(self.run, params)
+
+
+_statements: dict[tuple[str, str], Prepared] = {}
+
+
+def execute_prepared(cursor: Any, name: str, sql: str, params: dict[str, Any]) -> None:
+    """Run `sql` as the prepared statement `name` (one per distinct text: a statement built for one case scope
+    is another statement than the one for another scope)."""
+    statement = _statements.get((name, sql))
+    if statement is None:
+        statement = _statements.setdefault((name, sql), Prepared(name, sql))
+    statement.execute(cursor, params)

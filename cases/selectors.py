@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from cases.models import AccessLog, Case, Elb, Role, Team, User
-from cases.rows import instance, json_columns
+from cases.rows import execute_prepared, instance, json_columns
 from rules.dates import add_months
 
 KUNDENNUMMER_SEARCH = re.compile(r"^[0-9]{3}[A-Za-z][0-9]{6}$")
@@ -99,7 +99,7 @@ def case_get_for_view(request: HttpRequest, case_id: int) -> Case:
         "denied": AccessLog.Outcome.DENIED,
     }
     with connection.cursor() as cursor:
-        cursor.execute(_case_for_view_sql(scope), params)
+        execute_prepared(cursor, "case_for_view", _case_for_view_sql(scope), params)
         case_values, elb, team, responsible, logged = cursor.fetchone()
     if logged != 1:
         raise RuntimeError("Zugriffsprotokoll nicht geschrieben")

@@ -108,6 +108,9 @@ DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("DJANGO_TEST_DB_NAME", "test_kooperationsplan")}
+# The hot pages' hand-written statements are prepared once per connection (cases/rows.py, decision 0009). Off
+# behind a connection pooler in transaction mode (PgBouncer pool_mode=transaction), which cannot keep them.
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "cases.User"

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Case, CooperationMode, Role, User
-from cases.rows import instance, instances, json_columns, prefetched
+from cases.rows import execute_prepared, instance, instances, json_columns, prefetched
 from cases.selectors import case_get_for_view
 from kooperationsplan import services
 from kooperationsplan.editor_forms import (
@@ -544,7 +544,7 @@ def plan_load(case: Case, plan_id: int) -> Kooperationsplan:
     attached as prefetch_related would attach them: one statement, whatever the row count (cases/rows.py;
     tests/kooperationsplan/test_case_rows.py compares it with the ORM)."""
     with connection.cursor() as cursor:
-        cursor.execute(_PLAN_ROWS_SQL, {"case": case.pk, "plan": plan_id})
+        execute_prepared(cursor, "plan_rows", _PLAN_ROWS_SQL, {"case": case.pk, "plan": plan_id})
         row = cursor.fetchone()
     if row is None:
         raise Http404("Kooperationsplan nicht gefunden")
@@ -602,7 +602,7 @@ def measure_catalogue(plan: Kooperationsplan) -> dict[int, CatalogueEntry]:
     `pk IN (the plan's measures)`, not a join over all assignments with DISTINCT: that join grows with
     every assignment of every case."""
     with connection.cursor() as cursor:
-        cursor.execute(_CATALOGUE_SQL, {"plan": plan.pk})
+        execute_prepared(cursor, "measure_catalogue", _CATALOGUE_SQL, {"plan": plan.pk})
         rows = cursor.fetchall()
     return {pk: CatalogueEntry(pk, *fields) for pk, *fields in rows}
 
@@ -616,7 +616,7 @@ FROM "{Kooperationsplan._meta.db_table}" p WHERE p.case_id = %(case)s
 def plan_versions(case: Case) -> list[Kooperationsplan]:
     """Every version of the case's plan, newest first (one statement)."""
     with connection.cursor() as cursor:
-        cursor.execute(_VERSIONS_SQL, {"case": case.pk})
+        execute_prepared(cursor, "plan_versions", _VERSIONS_SQL, {"case": case.pk})
         return instances(Kooperationsplan, cursor.fetchone()[0])
 
 

@@ -22,7 +22,7 @@ from cases.models import (
     Potenzialanalyse,
     Team,
 )
-from cases.rows import instance, instances, json_columns, prefetched
+from cases.rows import execute_prepared, instance, instances, json_columns, prefetched
 from kooperationsplan.models import (
     CURRENT_KP_STATUSES,
     Appointment,
@@ -276,7 +276,7 @@ class CaseData:
             "approval_open": TeamLeadApproval.Status.OPEN,
         }
         with connection.cursor() as cursor:
-            cursor.execute(_CASE_ROWS_SQL, params)
+            execute_prepared(cursor, "case_rows", _CASE_ROWS_SQL, params)
             row = cursor.fetchone()
         if row is None:
             raise Case.DoesNotExist(f"Fall {self.case.pk} nicht gefunden")

@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Team, User
+from cases.rows import execute_prepared
 from cases.selectors import case_list_visible, case_scope_sql
 from kooperationsplan.models import Notification, ReminderStatus
 from kooperationsplan.notifications_cover import covers_on, user_and_covered_ids
@@ -94,12 +95,10 @@ def notifications_pending_count(user: User, *, on: date, with_team: bool = False
     count_sql = _PENDING_COUNT_SQL.format(scope=scope)
     with connection.cursor() as cursor:
         if not with_team or user.team_id is None:
-            cursor.execute(count_sql, params)
+            execute_prepared(cursor, "badge_count", count_sql, params)
             return cursor.fetchone()[0], None
-        cursor.execute(
-            f'SELECT t.id, t.jobcenter_id, t.name, ({count_sql}) FROM "cases_team" t WHERE t.id = %(team)s',  # noqa: S608 (constants)
-            params,
-        )
+        with_team_sql = f'SELECT t.id, t.jobcenter_id, t.name, ({count_sql}) FROM "cases_team" t WHERE t.id = %(team)s'  # noqa: S608
+        execute_prepared(cursor, "badge_team", with_team_sql, params)
         team_id, jobcenter_id, name, count = cursor.fetchone()
         return count, Team.from_db("default", ["id", "jobcenter_id", "name"], (team_id, jobcenter_id, name))
 

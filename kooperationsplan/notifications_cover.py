@@ -17,6 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from cases.models import Role, User
+from cases.rows import execute_prepared
 from kooperationsplan.models import AbsenceCover
 
 
@@ -75,7 +76,7 @@ ORDER BY a.ends_on, a.id
 def absences_touching(user: User, day: date) -> list[AbsenceNotice]:
     """Today's absences where the user is absent or the cover (for the worklist's notice): one query."""
     with connection.cursor() as cursor:
-        cursor.execute(_TOUCHING_SQL, {"day": day, "user": user.pk})
+        execute_prepared(cursor, "absences_touching", _TOUCHING_SQL, {"day": day, "user": user.pk})
         rows = cursor.fetchall()
     return [
         AbsenceNotice(

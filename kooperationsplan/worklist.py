@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from cases.models import Case, Role, User
+from cases.rows import execute_prepared
 from cases.selectors import case_list_visible, case_scope_sql
 from kooperationsplan.models import (
     AssignmentStatus,
@@ -311,7 +312,7 @@ def worklist_items(user: User, *, on: date, owners: Collection[int]) -> tuple[li
         "exemption_until": on + timedelta(days=EXEMPTION_LEAD_DAYS),
     }
     with connection.cursor() as cursor:
-        cursor.execute(_ITEMS_SQL.format(cases=cases_sql), params)
+        execute_prepared(cursor, "worklist_items", _ITEMS_SQL.format(cases=cases_sql), params)
         rows = cursor.fetchall()
     # The order within a kind as its branch read it (due date, id): the cut is per kind.
     rows.sort(key=lambda row: (KIND_ORDER[row[0]], row[2], row[3]))
@@ -382,7 +383,7 @@ def worklist_notifications(user: User, *, owners: Collection[int]) -> list[Workl
     scope, params = case_scope_sql(user, "c")
     params |= {"owners": list(owners), "open": ReminderStatus.OPEN, "limit": LIMIT_PER_KIND}
     with connection.cursor() as cursor:
-        cursor.execute(_NOTIFICATIONS_SQL.format(scope=scope), params)
+        execute_prepared(cursor, "worklist_notifications", _NOTIFICATIONS_SQL.format(scope=scope), params)
         rows = cursor.fetchall()
     notifications = []
     for pk, message, created_at, due_on, user_id, first, last, username, case_id, *elb in rows:

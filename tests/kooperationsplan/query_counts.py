@@ -11,6 +11,7 @@ LAYOUT_MARKERS = (
     'UPDATE "django_session"',
     "SAVEPOINT",
     'FROM "kooperationsplan_notification"',
+    "EXECUTE kp_badge_",  # the header badge as a prepared statement (cases/rows.py)
 )
 
 
