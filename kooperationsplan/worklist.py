@@ -80,6 +80,10 @@ EXEMPTION_DEADLINES = {
 }
 
 
+def case_url(case_id: int) -> str:
+    return reverse("kp:case", args=[case_id])
+
+
 def _days(count: int) -> str:
     return "1 Tag" if count == 1 else f"{count} Tagen"
 
@@ -114,7 +118,11 @@ class WorklistItem:
 
     @property
     def url(self) -> str:
-        return reverse("kp:case", args=[self.case_id])
+        return case_url(self.case_id)
+
+    @property
+    def due_on_text(self) -> str:
+        return f"{self.due_on:%d.%m.%Y}"
 
     @property
     def sort_key(self) -> tuple[date, int, str, int]:
@@ -355,6 +363,18 @@ class WorklistNotification:
     case_id: int | None
     elb_name: str
     kundennummer: str
+
+    @property
+    def created_on_text(self) -> str:
+        return f"{timezone.localtime(self.created_at):%d.%m.%Y}"
+
+    @property
+    def due_on_text(self) -> str:
+        return f"{self.due_on:%d.%m.%Y}" if self.due_on else ""
+
+    @property
+    def case_url(self) -> str:
+        return case_url(self.case_id) if self.case_id else ""
 
 
 # `notifications_pending` of the worklist's `owners` (the user and whom they cover today), newest first, with

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,7 +15,13 @@ from django.utils import timezone
 from cases.models import Case
 from kooperationsplan.notifications import notifications_pending
 from kooperationsplan.notifications_cover import absence_set, absences_touching
-from kooperationsplan.worklist import Kind, WorklistItem, worklist_notifications, worklist_owners
+from kooperationsplan.worklist import (
+    Kind,
+    WorklistItem,
+    WorklistNotification,
+    worklist_notifications,
+    worklist_owners,
+)
 from tests.conftest import client_for
 from tests.factories import (
     CaseFactory,
@@ -417,3 +423,21 @@ def test_a_huge_worklist_shows_the_most_urgent_of_each_kind_and_says_so(ifk_nord
         (Kind.RUECKMELDUNG, 2),
     ]
     assert "Je Art werden nur die dringendsten angezeigt" in html
+
+
+def test_notification_dates_are_shown_in_berlin_time():
+    """created_at is stored in UTC; 23:30 UTC on 15 March is 00:30 on 16 March in Berlin."""
+    notification = WorklistNotification(
+        pk=1,
+        message="",
+        created_at=datetime(2026, 3, 15, 23, 30, tzinfo=UTC),
+        due_on=date(2026, 3, 20),
+        user_id=1,
+        owner_name="",
+        case_id=7,
+        elb_name="",
+        kundennummer="",
+    )
+    assert notification.created_on_text == "16.03.2026"
+    assert notification.due_on_text == "20.03.2026"
+    assert notification.case_url == "/faelle/7/"
