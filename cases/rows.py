@@ -114,8 +114,8 @@ def prefetched(parent: Model, name: str, children: list[Model]) -> None:
 # the larger ones planning took longer than executing (bench/RESULTS.md "Pages"). A `Prepared` statement is sent
 # once per database connection as `PREPARE` (directly on the driver connection: not a query of the page, and
 # PREPARE is not undone by a rollback) and then run as `EXECUTE name(params)` through Django's cursor, so query
-# logging, CaptureQueriesContext and execute wrappers see every run. Behind a pooler in transaction mode, which
-# does not keep a session's prepared statements, set DB_PREPARED_STATEMENTS=0 (docs/decisions/0009).
+# logging, CaptureQueriesContext and execute wrappers see every run. The connection plans them generically
+# (plan_cache_mode, config/settings.py). Behind PgBouncer set DB_PREPARED_STATEMENTS=0 (docs/decisions/0009).
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 _prepared_on: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()

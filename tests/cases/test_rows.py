@@ -77,3 +77,10 @@ def test_switched_off_the_statement_runs_as_it_is(settings):
         assert run("probe_off", SQL, case=case.pk, team=case.team_id) == [(case.pk,)]
     assert captured.captured_queries[0]["sql"].startswith('SELECT c.id FROM "cases_case" c')
     assert not any(name.startswith("kp_probe_off_") for name in prepared_names())
+
+
+def test_the_connection_plans_prepared_statements_once_not_per_call():
+    """A generic plan, not a custom plan per EXECUTE (config/settings.py, decision 0009)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone()[0] == "force_generic_plan"
