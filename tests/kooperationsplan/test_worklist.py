@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.db import connection
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 
 from cases.models import Case
 from kooperationsplan.notifications import notifications_pending
 from kooperationsplan.notifications_cover import absence_set, absences_touching
+from kooperationsplan.templatetags.worklist import item_row_html, notification_row_html
 from kooperationsplan.worklist import (
     Kind,
     WorklistItem,
     WorklistNotification,
+    url_for_ids,
     worklist_notifications,
     worklist_owners,
 )
@@ -440,4 +446,64 @@ def test_notification_dates_are_shown_in_berlin_time():
     )
     assert notification.created_on_text == "16.03.2026"
     assert notification.due_on_text == "20.03.2026"
-    assert notification.case_url == "/faelle/7/"
+
+
+def test_urls_for_many_ids_are_what_reverse_gives(settings):
+    for name in ("kp:case", "notifications:read"):
+        url = url_for_ids(name)
+        for pk in (1, 7, 987654321, 10**12):
+            assert url(pk) == reverse(name, args=[pk])
+    set_script_prefix("/jobcenter/")
+    try:
+        assert url_for_ids("kp:case")(5) == "/jobcenter/faelle/5/"
+    finally:
+        set_script_prefix("/")
+
+
+HOSTILE = "<b>\"Müller\" & 'Söhne'</b>"
+
+
+def _layout(html: str) -> str:
+    """Without the template's indentation and line breaks, and with the CSRF token (masked anew on every
+    call) blanked."""
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', 'name="csrfmiddlewaretoken" value=""', html)
+    return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", html)).strip()
+
+
+@pytest.mark.parametrize("days_left", [-3, 0, 5])
+@pytest.mark.parametrize("show_responsible", [True, False])
+def test_a_worklist_row_is_written_as_its_reference_template(days_left, show_responsible):
+    item = WorklistItem(Kind.NACHWEIS, "D-07", HOSTILE, 42, HOSTILE, "123K000001", HOSTILE, days(days_left), days_left)
+    reference = render_to_string(
+        "kooperationsplan/_worklist_row.html", {"item": item, "show_responsible": show_responsible}
+    )
+    ours = item_row_html(item, show_responsible)
+    assert _layout(ours) == _layout(reference)
+    assert "<b>" not in ours
+    assert ("text-danger-emphasis" in ours) == (days_left < 0)
+
+
+@pytest.mark.parametrize("own", [True, False])
+@pytest.mark.parametrize(("due_on", "case_id"), [(date(2026, 3, 20), 7), (None, None)])
+def test_a_worklist_notification_is_written_as_its_reference_template(rf, ifk_nord, own, due_on, case_id):
+    request = rf.get("/arbeitsplatz/")
+    request.user = ifk_nord
+    notification = WorklistNotification(
+        pk=5,
+        message=HOSTILE,
+        created_at=datetime(2026, 3, 15, 23, 30, tzinfo=UTC),
+        due_on=due_on,
+        user_id=ifk_nord.pk if own else ifk_nord.pk + 1,
+        owner_name=HOSTILE,
+        case_id=case_id,
+        elb_name=HOSTILE if case_id else "",
+        kundennummer="123K000001" if case_id else "",
+    )
+    reference = render_to_string(
+        "kooperationsplan/_worklist_notification.html", {"notification": notification}, request=request
+    )
+    ours = notification_row_html(notification, viewer_id=ifk_nord.pk, csrf_token=get_token(request))
+    assert _layout(ours) == _layout(reference)
+    assert "<b>" not in ours
+    assert 'name="csrfmiddlewaretoken" value="' in ours
+    assert ("in Vertretung" in ours) != own
