@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date, timedelta
+from html import escape as html_escape
 from typing import Any
 
 from django import forms
@@ -16,8 +17,8 @@ from django.core.exceptions import ValidationError
 from django.forms import formset_factory
 from django.forms.renderers import DjangoTemplates
 from django.utils import timezone
-from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.functional import Promise
+from django.utils.safestring import SafeString
 
 from kooperationsplan.models import (
     MANDATORY_SOLL_KINDS,
@@ -102,37 +103,47 @@ def choices_with_blank(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 WIDGETS = "django/forms/widgets/"
 OPTION_TEMPLATE = f"{WIDGETS}select_option.html"
+FORM_TEMPLATE = "django/forms/div.html"
+
+
+def _esc(value: Any) -> str:
+    """django.utils.html.conditional_escape without its lazy-argument wrapper (a third of the widgets' time):
+    safe strings as they are, anything else through html.escape, which Django's escape uses too."""
+    if isinstance(value, Promise):
+        value = str(value)
+    as_html = getattr(value, "__html__", None)
+    return as_html() if as_html is not None else html_escape(str(value), quote=True)
 
 
 def _attrs(attrs: dict[str, Any]) -> str:
     """django/forms/widgets/attrs.html: False leaves the attribute out, True writes it without a value."""
     return "".join(
-        f" {conditional_escape(name)}" + ("" if value is True else f'="{conditional_escape(value)}"')
+        f" {_esc(name)}" + ("" if value is True else f'="{_esc(value)}"')
         for name, value in attrs.items()
         if value is not False
     )
 
 
 def _input(widget: dict[str, Any]) -> str:
-    value = "" if widget["value"] is None else f' value="{conditional_escape(widget["value"])}"'
-    name = conditional_escape(widget["name"])
-    return f'<input type="{conditional_escape(widget["type"])}" name="{name}"{value}{_attrs(widget["attrs"])}>'
+    value = "" if widget["value"] is None else f' value="{_esc(widget["value"])}"'
+    name = _esc(widget["name"])
+    return f'<input type="{_esc(widget["type"])}" name="{name}"{value}{_attrs(widget["attrs"])}>'
 
 
 def _textarea(widget: dict[str, Any]) -> str:
-    value = conditional_escape(widget["value"]) if widget["value"] else ""
-    return f'<textarea name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>\n{value}</textarea>'
+    value = _esc(widget["value"]) if widget["value"] else ""
+    return f'<textarea name="{_esc(widget["name"])}"{_attrs(widget["attrs"])}>\n{value}</textarea>'
 
 
 def _select(widget: dict[str, Any]) -> str | None:
-    parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
+    parts = [f'<select name="{_esc(widget["name"])}"{_attrs(widget["attrs"])}>']
     for group_name, options, _ in widget["optgroups"]:
         if group_name:
-            parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+            parts.append(f'\n  <optgroup label="{_esc(group_name)}">')
         for option in options:
             if option["template_name"] != OPTION_TEMPLATE:
                 return None
-            value, label = conditional_escape(option["value"]), conditional_escape(option["label"])
+            value, label = _esc(option["value"]), _esc(option["label"])
             parts.append(f'\n  <option value="{value}"{_attrs(option["attrs"])}>{label}</option>\n')
         if group_name:
             parts.append("\n  </optgroup>")
@@ -151,6 +162,9 @@ class EditorRenderer(DjangoTemplates):
     """Django's form renderer, with the editor's widgets written in Python (see above)."""
 
     def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
+        if template_name == FORM_TEMPLATE and not context["fields"] and not context["errors"]:
+            # A form of hidden fields only (the formsets' management forms): div.html writes just the fields.
+            return "".join(str(field) for field in context["hidden_fields"])
         fast = FAST_WIDGETS.get(template_name)
         html = fast(context["widget"]) if fast is not None else None
         return html if html is not None else super().render(template_name, context, request)
@@ -167,20 +181,21 @@ REQUIRED_NOTE = ' <span class="small text-body-secondary">(Pflichtangabe)</span>
 
 def field_html(field: forms.BoundField) -> SafeString:
     if field.is_hidden:
-        return mark_safe(str(field))  # noqa: S308 (Django's widget HTML, escaped by the renderer)
+        return SafeString(str(field))  # Django's widget HTML, escaped by the renderer
+    auto_id = _esc(field.auto_id)
     parts = []
     if field.help_text:
-        parts.append(format_html('<div id="{}_helptext" class="form-text">{}</div>', field.auto_id, field.help_text))
+        parts.append(f'<div id="{auto_id}_helptext" class="form-text">{_esc(field.help_text)}</div>')
     if field.errors:
-        errors = mark_safe(" ".join(conditional_escape(error) for error in field.errors))  # noqa: S308 (escaped)
-        parts.append(format_html('<div id="{}_error" class="invalid-feedback d-block">{}</div>', field.auto_id, errors))
+        errors = " ".join(_esc(error) for error in field.errors)
+        parts.append(f'<div id="{auto_id}_error" class="invalid-feedback d-block">{errors}</div>')
+    label_for, label = _esc(field.id_for_label), _esc(field.label)
     if field.widget_type == "checkbox":
-        label = format_html('<label class="form-check-label" for="{}">{}</label>', field.id_for_label, field.label)
-        body = [str(field), label, *parts]
-        return mark_safe('<div class="form-check mb-2">' + "\n".join(body) + "</div>")  # noqa: S308 (escaped)
-    required = mark_safe(REQUIRED_NOTE) if field.field.required else ""  # noqa: S308 (a constant)
-    label = format_html('<label class="form-label" for="{}">{}{}</label>', field.id_for_label, field.label, required)
-    return mark_safe('<div class="mb-3">' + "\n".join([label, str(field), *parts]) + "</div>")  # noqa: S308 (escaped)
+        body = [str(field), f'<label class="form-check-label" for="{label_for}">{label}</label>', *parts]
+        return SafeString('<div class="form-check mb-2">' + "\n".join(body) + "</div>")
+    required = REQUIRED_NOTE if field.field.required else ""
+    body = [f'<label class="form-label" for="{label_for}">{label}{required}</label>', str(field), *parts]
+    return SafeString('<div class="mb-3">' + "\n".join(body) + "</div>")
 
 
 class BootstrapMixin:
