@@ -103,6 +103,18 @@ def notifications_pending_count(user: User, *, on: date, with_team: bool = False
         return count, Team.from_db("default", ["id", "jobcenter_id", "name"], (team_id, jobcenter_id, name))
 
 
+_HEADER_TEAM_SQL = 'SELECT t.id, t.jobcenter_id, t.name FROM "cases_team" t WHERE t.id = %(team)s'
+
+
+def _header_team_load(user: User) -> None:
+    """The team the header shows, when the badge needs no count (prepared, like the count with the team)."""
+    if user.team_id is None or User._meta.get_field("team").is_cached(user):
+        return
+    with connection.cursor() as cursor:
+        execute_prepared(cursor, "header_team", _HEADER_TEAM_SQL, {"team": user.team_id})
+        user.team = Team.from_db("default", ["id", "jobcenter_id", "name"], cursor.fetchone())
+
+
 class NotificationBadge:
     """The unread count in the page header, computed once per page and only when the page shows it.
 
@@ -122,6 +134,7 @@ class NotificationBadge:
         if not isinstance(user, User) or not user.is_authenticated:
             return 0
         if self.known_count is not None:
+            _header_team_load(user)
             return self.known_count
         load_team = user.team_id is not None and not User._meta.get_field("team").is_cached(user)
         count, team = notifications_pending_count(user, on=timezone.localdate(), with_team=load_team)

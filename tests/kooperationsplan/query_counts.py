@@ -12,6 +12,7 @@ LAYOUT_MARKERS = (
     "SAVEPOINT",
     'FROM "kooperationsplan_notification"',
     "EXECUTE kp_badge_",  # the header badge as a prepared statement (cases/rows.py)
+    "EXECUTE kp_header_team_",  # the header's team when the page knows the badge count
 )
 
 

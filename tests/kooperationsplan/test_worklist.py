@@ -380,6 +380,8 @@ def test_query_count_is_fixed_whatever_the_number_of_items(ifk_nord):
     # session, user, the items of all 7 kinds with case, eLb and IFK, notifications, today's absences (cover),
     # team (header), and the idle-timeout session renewal (SAVEPOINT, UPDATE, RELEASE).
     assert len(twenty.captured_queries) == 9
+    html, _, _ = open_worklist(client)
+    assert f"{ifk_nord.get_role_display()} · {ifk_nord.team.name}" in html  # the header's team
 
 
 def test_team_lead_query_count_is_fixed_too(tl_nord, ifk_nord, ifk_nord2):
