@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.db import connection
+from django.templatetags.static import static
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from cases.views import CASELOAD_PAGE_SIZE
@@ -211,3 +213,19 @@ def test_pages_carry_the_idle_warning_with_the_timeout(ifk_nord, settings):
     html = client_for(ifk_nord).get("/faelle/").content.decode()
     assert f'data-idle-timeout-minutes="{settings.SESSION_IDLE_TIMEOUT_MINUTES}"' in html
     assert "wegen Inaktivität abgemeldet" in html
+
+
+@pytest.mark.parametrize(
+    ("path", "active"),
+    [("/arbeitsplatz/", "Mein Arbeitsplatz"), ("/faelle/", "Fälle"), ("/benachrichtigungen/", "Benachrichtigungen")],
+)
+def test_the_frame_links_are_reversed_and_the_current_page_is_marked(ifk_nord, path, active):
+    """base.html takes its links and assets from the site context processor (worked out once per script prefix)."""
+    html = client_for(ifk_nord).get(path).content.decode()
+    for name in ("home", "logout", "worklist", "notifications:list", "cases:caseload", "cases:create", "massrun:index"):
+        assert f'href="{reverse(name)}"' in html or f'action="{reverse(name)}"' in html, name
+    for asset in ("css/app.css", "js/app.js", "vendor/htmx/htmx.min.js"):
+        assert static(asset) in html
+    menu = html[html.index('id="hauptmenue"') :].split("</ul>", 1)[0]
+    current = re.findall(r'class="nav-link active" aria-current="page" href="[^"]*"[^>]*>([^<]+)', menu)
+    assert current == [active]
