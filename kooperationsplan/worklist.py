@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import cast
 
 from django.db import connection
@@ -213,7 +214,9 @@ def _worklist_cases_sql(user: User, *, owners: Collection[int]) -> tuple[str, di
     return sql, params
 
 
+@cache
 def _labels(model: type[Model], field: str) -> dict[str, str]:
+    """The German labels of a field's choices (the application has one language), built once."""
     return {str(value): str(label) for value, label in model._meta.get_field(field).flatchoices}
 
 
