@@ -33,6 +33,7 @@ import json
 import os
 import platform
 import pstats
+import re
 import shlex
 import statistics
 import sys
@@ -45,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 TARGET = 3.0
+PGHISTORY_CONTEXT = re.compile(r"^SELECT set_config\('pghistory\.context_id'.*?, true\); ", re.S)
 WARMUP = 3
 
 # --- The trivial views, mounted in front of the project's URLs (ROOT_URLCONF = "pages_bench") ----------
@@ -154,7 +156,7 @@ def main() -> None:
     meta = json.loads((DATA / f"{args.db}.json").read_text())
     _setup(args.db)
 
-    from django.db import connection
+    from django.db import connection, transaction
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
@@ -222,13 +224,17 @@ def main() -> None:
             (DATA / f"pages_profile_{name}.txt").write_text(out.getvalue())
             explained = []
             for query in queries[name]:
-                sql = query["sql"]
-                if not sql.lstrip().upper().startswith("SELECT"):
+                # pghistory puts its context in front of statements that are not a SELECT (EXECUTE too).
+                sql = PGHISTORY_CONTEXT.sub("", query["sql"])
+                if not sql.lstrip().upper().startswith(("SELECT", "EXECUTE")):
                     explained.append((0.0, sql, "(kein SELECT, nicht erklärt)"))
                     continue
-                with connection.cursor() as cursor:
+                # EXPLAIN ANALYZE runs the statement: in a transaction that is rolled back (the case page's
+                # statement writes its access-log row).
+                with transaction.atomic(), connection.cursor() as cursor:
                     cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
                     plan = "\n".join(row[0] for row in cursor.fetchall())
+                    transaction.set_rollback(True)
                 total = float(plan.rsplit("Execution Time: ", 1)[1].split(" ms")[0])
                 explained.append((total, sql, plan))
             explained.sort(key=lambda item: -item[0])
