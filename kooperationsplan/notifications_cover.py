@@ -8,8 +8,10 @@ without a job that could miss the return.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
@@ -62,8 +64,9 @@ class AbsenceNotice:
 # `absences_on(day)` where the user is absent or the cover, with both names, in hand-written SQL: the worklist
 # asks on every visit and almost always finds nothing, so building the ORM query was the whole cost
 # (bench/RESULTS.md "Pages"). tests/kooperationsplan/test_nightly_notifications.py checks both agree.
-_TOUCHING_SQL = """
-SELECT a.user_id, a.cover_id, a.ends_on, u.first_name, u.last_name, u.username, c.first_name, c.last_name, c.username
+TOUCHING_SQL = """
+SELECT a.user_id, a.cover_id, a.ends_on, u.first_name, u.last_name, u.username, c.first_name, c.last_name, c.username,
+       a.id
 FROM "kooperationsplan_absencecover" a
 JOIN "cases_user" u ON u.id = a.user_id
 JOIN "cases_user" c ON c.id = a.cover_id
@@ -76,17 +79,21 @@ ORDER BY a.ends_on, a.id
 def absences_touching(user: User, day: date) -> list[AbsenceNotice]:
     """Today's absences where the user is absent or the cover (for the worklist's notice): one query."""
     with connection.cursor() as cursor:
-        execute_prepared(cursor, "absences_touching", _TOUCHING_SQL, {"day": day, "user": user.pk})
-        rows = cursor.fetchall()
+        execute_prepared(cursor, "absences_touching", TOUCHING_SQL, {"day": day, "user": user.pk})
+        return absence_notices(cursor.fetchall())
+
+
+def absence_notices(rows: Iterable[Sequence[Any]]) -> list[AbsenceNotice]:
+    """The rows of TOUCHING_SQL (also read as JSON inside the worklist's statement: dates as text)."""
     return [
         AbsenceNotice(
             user_id=user_id,
             cover_id=cover_id,
-            ends_on=ends_on,
+            ends_on=ends_on if isinstance(ends_on, date) else date.fromisoformat(ends_on),
             user_name=f"{first} {last}".strip() or username,
             cover_name=f"{cover_first} {cover_last}".strip() or cover_username,
         )
-        for user_id, cover_id, ends_on, first, last, username, cover_first, cover_last, cover_username in rows
+        for user_id, cover_id, ends_on, first, last, username, cover_first, cover_last, cover_username, _id in rows
     ]
 
 

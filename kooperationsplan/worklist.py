@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import cast
+from typing import Any, cast
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
@@ -43,7 +43,7 @@ from kooperationsplan.models import (
     SchlichtungOutcome,
 )
 from kooperationsplan.notifications import NotificationBadge
-from kooperationsplan.notifications_cover import AbsenceNotice, absences_touching
+from kooperationsplan.notifications_cover import TOUCHING_SQL, AbsenceNotice, absence_notices
 
 # Look-ahead windows: the first reminder of each deadline (RULES.md section 7).
 REVIEW_LEAD_DAYS = 28  # D-01: 28 days before the review (schedule the talk)
@@ -207,12 +207,17 @@ def worklist_cases(user: User, *, owners: Collection[int]) -> QuerySet[Case]:
     return cases
 
 
-def _worklist_cases_sql(user: User, *, owners: Collection[int]) -> tuple[str, dict[str, object]]:
+# Whose cases and notifications: the `owners` as a parameter, or, inside the worklist's single statement, the
+# owners it works out itself from today's absences.
+OWNERS_PARAMETER = "= ANY(%(owners)s)"
+OWNERS_FROM_ABSENCES = "IN (SELECT id FROM owners)"
+
+
+def _worklist_cases_sql(user: User, *, owners: str = OWNERS_PARAMETER) -> tuple[str, dict[str, object]]:
     scope, params = case_scope_sql(user, "c")
     sql = f'SELECT c.id FROM "cases_case" c WHERE {scope} AND c.closed_on IS NULL'  # noqa: S608 (constants)
     if user.role != Role.TEAMLEITUNG:
-        sql += " AND c.responsible_id = ANY(%(owners)s)"
-        params["owners"] = list(owners)
+        sql += f" AND c.responsible_id {owners}"
     return sql, params
 
 
@@ -346,6 +351,16 @@ def _detail(kind: str, text_a: str, text_b: str, date_a: date, date_b: date) -> 
     return _labels(Exemption, "reason")[text_a]
 
 
+def _items_parameters(on: date) -> dict[str, object]:
+    return {
+        "limit": LIMIT_PER_KIND + 1,
+        "review_until": on + timedelta(days=REVIEW_LEAD_DAYS),
+        "rueckmeldung_until": on + timedelta(days=RUECKMELDUNG_LEAD_DAYS),
+        "nachweis_until": on + timedelta(days=NACHWEIS_LEAD_DAYS),
+        "exemption_until": on + timedelta(days=EXEMPTION_LEAD_DAYS),
+    }
+
+
 def worklist_items(user: User, *, on: date, owners: Collection[int]) -> tuple[list[WorklistItem], bool]:
     """All items, most urgent first, and whether some kind had more than LIMIT_PER_KIND items: one query.
 
@@ -355,17 +370,20 @@ def worklist_items(user: User, *, on: date, owners: Collection[int]) -> tuple[li
     the latest; D-09 the compliance deadline of an Aufforderung; D-10 the Äußerungsfrist of an Anhörung;
     D-02, D-03, D-04 (001 §8) re-check of an active exemption within 28 days or past.
     """
-    cases_sql, params = _worklist_cases_sql(user, owners=owners)
-    params |= {
-        "limit": LIMIT_PER_KIND + 1,
-        "review_until": on + timedelta(days=REVIEW_LEAD_DAYS),
-        "rueckmeldung_until": on + timedelta(days=RUECKMELDUNG_LEAD_DAYS),
-        "nachweis_until": on + timedelta(days=NACHWEIS_LEAD_DAYS),
-        "exemption_until": on + timedelta(days=EXEMPTION_LEAD_DAYS),
-    }
+    cases_sql, params = _worklist_cases_sql(user)
+    params |= {"owners": list(owners), **_items_parameters(on)}
     with connection.cursor() as cursor:
         execute_prepared(cursor, "worklist_items", _items_sql(user, cases_sql), params)
-        rows = cursor.fetchall()
+        return _items_from_rows(cursor.fetchall(), on)
+
+
+def _day(value: date | str | None) -> date | None:
+    """A date from a row, or from the same row read as JSON (the worklist's single statement)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _items_from_rows(rows: list[Any], on: date) -> tuple[list[WorklistItem], bool]:
+    rows = [[kind, case_id, _day(due_on), pk, *rest] for kind, case_id, due_on, pk, *rest in rows]
     # The order within a kind as its branch read it (due date, id): the cut is per kind.
     rows.sort(key=lambda row: (KIND_ORDER[row[0]], row[2], row[3]))
     per_kind = Counter(row[0] for row in rows)
@@ -382,7 +400,7 @@ def worklist_items(user: User, *, on: date, owners: Collection[int]) -> tuple[li
             WorklistItem(
                 kind=kind,
                 deadline=EXEMPTION_DEADLINES[text_a] if kind == Kind.EXEMPTION else KIND_DEADLINES[kind],
-                detail=_detail(kind, text_a, text_b, date_a, date_b),
+                detail=_detail(kind, text_a, text_b, _day(date_a), _day(date_b)),
                 case_id=case_id,
                 elb_name=f"{last}, {first}",
                 kundennummer=kundennummer,
@@ -432,12 +450,12 @@ JOIN "cases_user" owner ON owner.id = n.user_id
 LEFT JOIN "kooperationsplan_reminder" r ON r.id = n.reminder_id
 LEFT JOIN "cases_case" c ON c.id = n.case_id
 LEFT JOIN "cases_elb" elb ON elb.id = c.elb_id
-WHERE n.user_id = ANY(%(owners)s)
+WHERE n.user_id {owners}
     AND (n.case_id IS NULL OR {scope})
     AND n.read_at IS NULL
     AND (n.reminder_id IS NULL OR r.status = %(open)s)
 ORDER BY n.created_at DESC, n.id DESC
-LIMIT %(limit)s
+LIMIT %(notes_limit)s
 """
 
 
@@ -445,10 +463,14 @@ def worklist_notifications(user: User, *, owners: Collection[int]) -> list[Workl
     """The notifications needing attention (unread, reminder still open) of the `owners`, newest first; one
     about a case the user may no longer see is left out."""
     scope, params = case_scope_sql(user, "c")
-    params |= {"owners": list(owners), "open": ReminderStatus.OPEN, "limit": LIMIT_PER_KIND}
+    params |= {"owners": list(owners), "open": ReminderStatus.OPEN, "notes_limit": LIMIT_PER_KIND}
+    sql = _NOTIFICATIONS_SQL.format(scope=scope, owners=OWNERS_PARAMETER)
     with connection.cursor() as cursor:
-        execute_prepared(cursor, "worklist_notifications", _NOTIFICATIONS_SQL.format(scope=scope), params)
-        rows = cursor.fetchall()
+        execute_prepared(cursor, "worklist_notifications", sql, params)
+        return _notifications_from_rows(cursor.fetchall())
+
+
+def _notifications_from_rows(rows: list[Any]) -> list[WorklistNotification]:
     notifications = []
     case_url, read_url = url_for_ids("kp:case"), url_for_ids("notifications:read")
     for pk, message, created_at, due_on, user_id, first, last, username, case_id, *elb in rows:
@@ -457,8 +479,8 @@ def worklist_notifications(user: User, *, owners: Collection[int]) -> list[Workl
             WorklistNotification(
                 pk=pk,
                 message=message,
-                created_at=created_at,
-                due_on=due_on,
+                created_at=datetime.fromisoformat(created_at) if isinstance(created_at, str) else created_at,
+                due_on=_day(due_on),
                 user_id=user_id,
                 owner_name=f"{first} {last}".strip() or username,
                 case_id=case_id,
@@ -471,10 +493,44 @@ def worklist_notifications(user: User, *, owners: Collection[int]) -> list[Workl
     return notifications
 
 
+# The whole worklist in one statement: today's absences touching the user, the owners they give (the user and
+# whom they cover), the items and the notifications of those owners, each set as a JSON array of the rows the
+# separate statements above return (one round trip instead of three; each statement of a page also carries
+# pghistory's context). The sets are exactly those of absences_touching, worklist_items and
+# worklist_notifications: the same SQL, with the owners worked out inside.
+_WORKLIST_SQL = """
+WITH absences(user_id, cover_id, ends_on, uf, ul, uu, cf, cl, cu, id) AS ({absences}),
+owners AS (SELECT %(user)s::bigint AS id UNION ALL SELECT a.user_id FROM absences a WHERE a.cover_id = %(user)s),
+items(kind, case_id, due_on, id, text_a, text_b, date_a, date_b, el, ef, kn, f, l, u) AS ({items}),
+notes(id, message, created_at, due_on, user_id, f, l, u, case_id, el, ef, kn) AS ({notifications})
+SELECT
+  (SELECT coalesce(json_agg(json_build_array(user_id, cover_id, ends_on, uf, ul, uu, cf, cl, cu, id)
+       ORDER BY ends_on, id), '[]') FROM absences),
+  (SELECT coalesce(json_agg(json_build_array(kind, case_id, due_on, id, text_a, text_b, date_a, date_b, el, ef, kn,
+       f, l, u)), '[]') FROM items),
+  (SELECT coalesce(json_agg(json_build_array(id, message, created_at, due_on, user_id, f, l, u, case_id, el, ef, kn)
+       ORDER BY created_at DESC, id DESC), '[]') FROM notes)
+"""
+
+
+def _worklist_rows(user: User, *, on: date) -> tuple[list[AbsenceNotice], tuple[list[WorklistItem], bool], list[Any]]:
+    cases_sql, params = _worklist_cases_sql(user, owners=OWNERS_FROM_ABSENCES)
+    scope, scope_params = case_scope_sql(user, "c")
+    sql = _WORKLIST_SQL.format(
+        absences=TOUCHING_SQL,
+        items=_items_sql(user, cases_sql),
+        notifications=_NOTIFICATIONS_SQL.format(scope=scope, owners=OWNERS_FROM_ABSENCES),
+    )
+    params |= scope_params | _items_parameters(on)
+    params |= {"day": on, "user": user.pk, "open": ReminderStatus.OPEN, "notes_limit": LIMIT_PER_KIND}
+    with connection.cursor() as cursor:
+        execute_prepared(cursor, "worklist", sql, params)
+        absences, items, notes = cursor.fetchone()
+    return absence_notices(absences), _items_from_rows(items, on), _notifications_from_rows(notes)
+
+
 def worklist_build(user: User, *, on: date) -> Worklist:
-    absences = tuple(absences_touching(user, on))
-    owners = worklist_owners(user, absences)
-    items, truncated = worklist_items(user, on=on, owners=owners)
+    absences, (items, truncated), notifications = _worklist_rows(user, on=on)
     soon = on + timedelta(days=SOON_DAYS)
     groups = [
         WorklistGroup("ueberfaellig", "Überfällig", [item for item in items if item.due_on < on]),
@@ -489,10 +545,10 @@ def worklist_build(user: User, *, on: date) -> Worklist:
         today=on,
         team_view=user.role == Role.TEAMLEITUNG,
         groups=groups,
-        notifications=worklist_notifications(user, owners=owners),
+        notifications=notifications,
         truncated=truncated,
         user_id=user.pk,
-        absences=absences,
+        absences=tuple(absences),
     )
 
 
