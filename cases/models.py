@@ -130,6 +130,12 @@ class Role(models.TextChoices):
     FACHADMIN = "FA", "Fachadministration"
 
 
+def person_name(first_name: str, last_name: str, username: str) -> str:
+    """The name a member of staff is shown by: `User.get_full_name()`, or the username if there is none (for
+    rows read without the model)."""
+    return f"{first_name} {last_name}".strip() or username
+
+
 class User(AbstractUser):
     """A member of staff. IFK and Teamleitung belong to exactly one team."""
 

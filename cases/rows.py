@@ -87,6 +87,13 @@ def json_columns(model: type[Model], alias: str) -> str:
     return f"json_build_array({columns})"
 
 
+def json_rows(model: type[Model], alias: str, *, where: str, order_by: str) -> str:
+    """A scalar subquery: the model's rows matching `where` as one JSON array of `json_columns`, in `order_by`
+    (`[]` for none). `where` and `order_by` are SQL of the caller, values in them parameters."""
+    aggregate = f"coalesce(json_agg({json_columns(model, alias)} ORDER BY {order_by}), '[]')"
+    return f'(SELECT {aggregate} FROM "{model._meta.db_table}" {alias} WHERE {where})'  # noqa: S608 (model's meta)
+
+
 def instance(model: type[M], values: list[Any] | None) -> M | None:
     """The saved instance whose `json_columns` array is `values` (None for a missing LEFT JOIN row)."""
     if values is None or values[0] is None:

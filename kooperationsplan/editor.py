@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Case, CooperationMode, Role, User
-from cases.rows import execute_prepared, instance, instances, json_columns, prefetched
+from cases.rows import execute_prepared, instance, instances, json_columns, json_rows, prefetched
 from cases.selectors import case_get_for_view
 from kooperationsplan import services
 from kooperationsplan.editor_forms import (
@@ -44,7 +44,7 @@ from kooperationsplan.editor_forms import (
     not_relevant_key,
     text_key,
 )
-from kooperationsplan.facts import case_facts, plan_facts
+from kooperationsplan.facts import PLAN_CONTENT_ITEMS, PLAN_EIGENBEMUEHUNGEN, case_facts, plan_facts
 from kooperationsplan.models import (
     OPTIONAL_SOLL_KINDS,
     AssignmentStatus,
@@ -518,20 +518,16 @@ def changed_fields(
 
 
 def _plan_rows_sql() -> str:
-    tables = {model: model._meta.db_table for model in (Kooperationsplan, ContentItem, Step, Eigenbemuehung)}
     return f"""
 SELECT {json_columns(Kooperationsplan, "p")},
-  (SELECT coalesce(json_agg({json_columns(ContentItem, "ci")} ORDER BY ci.kind, ci.position, ci.id), '[]')
-   FROM "{tables[ContentItem]}" ci WHERE ci.plan_id = p.id),
-  (SELECT coalesce(json_agg({json_columns(Step, "st")} ORDER BY st.position, st.id), '[]')
-   FROM "{tables[Step]}" st WHERE st.plan_id = p.id),
-  (SELECT coalesce(json_agg({json_columns(Eigenbemuehung, "eb")} ORDER BY eb.id), '[]')
-   FROM "{tables[Eigenbemuehung]}" eb WHERE eb.plan_id = p.id),
+  {PLAN_CONTENT_ITEMS},
+  {json_rows(Step, "st", where="st.plan_id = p.id", order_by="st.position, st.id")},
+  {PLAN_EIGENBEMUEHUNGEN},
   (SELECT coalesce(json_agg(json_build_array({json_columns(MassnahmeZuweisung, "z")}, {json_columns(Massnahme, "m")})
         ORDER BY z.id), '[]')
    FROM "{MassnahmeZuweisung._meta.db_table}" z JOIN "{Massnahme._meta.db_table}" m ON m.id = z.massnahme_id
    WHERE z.plan_id = p.id)
-FROM "{tables[Kooperationsplan]}" p
+FROM "{Kooperationsplan._meta.db_table}" p
 WHERE p.case_id = %(case)s AND p.id = %(plan)s
 """  # noqa: S608 (names from the models' meta; values are parameters)
 
@@ -607,10 +603,9 @@ def measure_catalogue(plan: Kooperationsplan) -> dict[int, CatalogueEntry]:
     return {pk: CatalogueEntry(pk, *fields) for pk, *fields in rows}
 
 
-_VERSIONS_SQL = f"""
-SELECT coalesce(json_agg({json_columns(Kooperationsplan, "p")} ORDER BY p.version_number DESC, p.id DESC), '[]')
-FROM "{Kooperationsplan._meta.db_table}" p WHERE p.case_id = %(case)s
-"""  # noqa: S608 (names from the models' meta)
+_VERSIONS_SQL = "SELECT " + json_rows(
+    Kooperationsplan, "p", where="p.case_id = %(case)s", order_by="p.version_number DESC, p.id DESC"
+)
 
 
 def plan_versions(case: Case) -> list[Kooperationsplan]:

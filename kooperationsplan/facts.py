@@ -22,7 +22,7 @@ from cases.models import (
     Potenzialanalyse,
     Team,
 )
-from cases.rows import execute_prepared, instance, instances, json_columns, prefetched
+from cases.rows import execute_prepared, instance, instances, json_columns, json_rows, prefetched
 from kooperationsplan.models import (
     CURRENT_KP_STATUSES,
     Appointment,
@@ -179,20 +179,25 @@ _ROW_MODELS = (
 # select_related or prefetch_related, the related rows after them. Table names and columns come from the
 # models; the values are parameters. tests/kooperationsplan/test_case_rows.py compares every set with the
 # ORM query it replaces.
+# A plan's content items and Eigenbemühungen (on a plan `p`), in the order their readers expect; the KP editor
+# reads them the same way.
+PLAN_CONTENT_ITEMS = json_rows(ContentItem, "ci", where="ci.plan_id = p.id", order_by="ci.kind, ci.position, ci.id")
+PLAN_EIGENBEMUEHUNGEN = json_rows(Eigenbemuehung, "eb", where="eb.plan_id = p.id", order_by="eb.id")
+PENDING_APPOINTMENTS = (
+    "apt.case_id = %(case)s AND apt.outcome = %(appointment_pending)s AND apt.kind <> %(intervention)s"
+)
+OPEN_APPROVALS = "tla.case_id = %(case)s AND tla.status = %(approval_open)s"
+
+
 def _case_rows_sql() -> str:
     t = {model.__name__: model._meta.db_table for model in _ROW_MODELS}
-    plan, content, effort = (
-        json_columns(m, a) for m, a in ((Kooperationsplan, "p"), (ContentItem, "ci"), (Eigenbemuehung, "eb"))
-    )
     return f"""
 SELECT
   (SELECT coalesce(json_agg(json_build_array(
-        {plan},
+        {json_columns(Kooperationsplan, "p")},
         (SELECT count(*) FROM "{t["Step"]}" s WHERE s.plan_id = p.id),
-        (SELECT coalesce(json_agg({content} ORDER BY ci.kind, ci.position, ci.id), '[]')
-         FROM "{t["ContentItem"]}" ci WHERE ci.plan_id = p.id),
-        (SELECT coalesce(json_agg({effort} ORDER BY eb.id), '[]')
-         FROM "{t["Eigenbemuehung"]}" eb WHERE eb.plan_id = p.id)
+        {PLAN_CONTENT_ITEMS},
+        {PLAN_EIGENBEMUEHUNGEN}
      ) ORDER BY p.version_number DESC, p.id DESC), '[]')
    FROM "{t["Kooperationsplan"]}" p WHERE p.case_id = %(case)s AND p.status = ANY(%(plan_statuses)s)),
   (SELECT coalesce(json_agg(json_build_array({json_columns(Escalation, "e")}, {json_columns(MassnahmeArt, "a")},
@@ -214,18 +219,14 @@ SELECT
    LEFT JOIN "{t["Paragraph10Reason"]}" pr ON pr.id = x.paragraph10_reason_id
    WHERE x.case_id = %(case)s AND x.status = %(exemption_active)s
    ORDER BY x.id LIMIT 1),
-  (SELECT coalesce(json_agg({json_columns(Schlichtung, "sch")} ORDER BY sch.started_on DESC, sch.id DESC), '[]')
-   FROM "{t["Schlichtung"]}" sch WHERE sch.case_id = %(case)s),
+  {json_rows(Schlichtung, "sch", where="sch.case_id = %(case)s", order_by="sch.started_on DESC, sch.id DESC")},
   (SELECT coalesce(json_agg({json_columns(EigenbemuehungNachweis, "n")} ORDER BY n.due_on, n.id), '[]')
    FROM "{t["EigenbemuehungNachweis"]}" n
    JOIN "{t["Eigenbemuehung"]}" ne ON ne.id = n.eigenbemuehung_id
    JOIN "{t["Kooperationsplan"]}" np ON np.id = ne.plan_id
    WHERE np.case_id = %(case)s AND n.received_on IS NULL),
-  (SELECT coalesce(json_agg({json_columns(Appointment, "apt")} ORDER BY apt.starts_at, apt.id), '[]')
-   FROM "{t["Appointment"]}" apt
-   WHERE apt.case_id = %(case)s AND apt.outcome = %(appointment_pending)s AND apt.kind <> %(intervention)s),
-  (SELECT coalesce(json_agg({json_columns(TeamLeadApproval, "tla")} ORDER BY tla.requested_at, tla.id), '[]')
-   FROM "{t["TeamLeadApproval"]}" tla WHERE tla.case_id = %(case)s AND tla.status = %(approval_open)s),
+  {json_rows(Appointment, "apt", where=PENDING_APPOINTMENTS, order_by="apt.starts_at, apt.id")},
+  {json_rows(TeamLeadApproval, "tla", where=OPEN_APPROVALS, order_by="tla.requested_at, tla.id")},
   EXISTS (SELECT 1 FROM "{t["Potenzialanalyse"]}" pa WHERE pa.case_id = c.id AND pa.status = %(pa_complete)s),
   (SELECT count(*) FROM "{t["GesetzlicheVertretung"]}" gv WHERE gv.elb_id = c.elb_id AND gv.valid_to IS NULL),
   EXISTS (SELECT 1 FROM "{t["Letter"]}" l WHERE l.case_id = c.id AND l.kind = %(first_letter)s)

@@ -13,7 +13,7 @@ second run, or a second process at the same time, sends nothing (T12).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -31,7 +31,7 @@ from cases.models import Team, User
 from cases.rows import execute_prepared
 from cases.selectors import case_list_visible, case_scope_sql
 from kooperationsplan.models import Notification, ReminderStatus
-from kooperationsplan.notifications_cover import covers_on, user_and_covered_ids
+from kooperationsplan.notifications_cover import ABSENT_ON_DAY_SQL, covers_on, user_and_covered_ids
 from kooperationsplan.reminders import notifications_pending_filter
 
 DIGEST_MAX_LINES = 50
@@ -68,6 +68,9 @@ def notifications_mark_all_read(*, user: User) -> int:
     return notifications_pending(user, on=timezone.localdate()).update(read_at=timezone.now())
 
 
+# `notifications_pending_filter` in SQL, on a notification `n` LEFT JOINed to its reminder `r`.
+PENDING_SQL = "n.read_at IS NULL AND (n.reminder_id IS NULL OR r.status = %(open)s)"
+
 # The pending notifications of `notifications_pending` (own and covered on the day, about a visible case or
 # none, unread, reminder open or none) as hand-written SQL for the header badge on every page: building the
 # ORM query cost more than running it (bench/RESULTS.md "Pages"). tests/kooperationsplan/
@@ -78,12 +81,10 @@ LEFT JOIN "kooperationsplan_reminder" r ON r.id = n.reminder_id
 WHERE n.user_id IN (
         SELECT %(user)s
         UNION ALL
-        SELECT a.user_id FROM "kooperationsplan_absencecover" a
-        WHERE a.cover_id = %(user)s AND NOT a.withdrawn AND a.starts_on <= %(on)s AND a.ends_on >= %(on)s
+        SELECT a.user_id FROM "kooperationsplan_absencecover" a WHERE a.cover_id = %(user)s AND {absent}
     )
     AND (n.case_id IS NULL OR EXISTS (SELECT 1 FROM "cases_case" c WHERE c.id = n.case_id AND {scope}))
-    AND n.read_at IS NULL
-    AND (n.reminder_id IS NULL OR r.status = %(open)s)
+    AND {pending}
 """
 
 
@@ -91,16 +92,21 @@ def notifications_pending_count(user: User, *, on: date, with_team: bool = False
     """The number of `notifications_pending(user, on=on)`, and with `with_team` the user's team read in the
     same query (the header shows both)."""
     scope, params = case_scope_sql(user, "c")
-    params |= {"user": user.pk, "on": on, "open": ReminderStatus.OPEN, "team": user.team_id}
-    count_sql = _PENDING_COUNT_SQL.format(scope=scope)
+    params |= {"user": user.pk, "day": on, "open": ReminderStatus.OPEN, "team": user.team_id}
+    count_sql = _PENDING_COUNT_SQL.format(scope=scope, pending=PENDING_SQL, absent=ABSENT_ON_DAY_SQL)
     with connection.cursor() as cursor:
         if not with_team or user.team_id is None:
             execute_prepared(cursor, "badge_count", count_sql, params)
             return cursor.fetchone()[0], None
         with_team_sql = f'SELECT t.id, t.jobcenter_id, t.name, ({count_sql}) FROM "cases_team" t WHERE t.id = %(team)s'  # noqa: S608
         execute_prepared(cursor, "badge_team", with_team_sql, params)
-        team_id, jobcenter_id, name, count = cursor.fetchone()
-        return count, Team.from_db("default", ["id", "jobcenter_id", "name"], (team_id, jobcenter_id, name))
+        *team, count = cursor.fetchone()
+        return count, _team(team)
+
+
+def _team(row: Sequence[object]) -> Team:
+    """The header's team from (id, jobcenter_id, name), as the ORM would load it."""
+    return Team.from_db("default", ["id", "jobcenter_id", "name"], row)
 
 
 _HEADER_TEAM_SQL = 'SELECT t.id, t.jobcenter_id, t.name FROM "cases_team" t WHERE t.id = %(team)s'
@@ -112,7 +118,7 @@ def _header_team_load(user: User) -> None:
         return
     with connection.cursor() as cursor:
         execute_prepared(cursor, "header_team", _HEADER_TEAM_SQL, {"team": user.team_id})
-        user.team = Team.from_db("default", ["id", "jobcenter_id", "name"], cursor.fetchone())
+        user.team = _team(cursor.fetchone())
 
 
 class NotificationBadge:

@@ -14,12 +14,11 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from cases.models import Role, User
-from cases.rows import execute_prepared
+from cases.models import Role, User, person_name
 from kooperationsplan.models import AbsenceCover
 
 
@@ -61,37 +60,35 @@ class AbsenceNotice:
     cover_name: str
 
 
-# `absences_on(day)` where the user is absent or the cover, with both names, in hand-written SQL: the worklist
-# asks on every visit and almost always finds nothing, so building the ORM query was the whole cost
-# (bench/RESULTS.md "Pages"). tests/kooperationsplan/test_nightly_notifications.py checks both agree.
-TOUCHING_SQL = """
+# `absences_on(day)` in SQL, on an absence `a`.
+ABSENT_ON_DAY_SQL = "NOT a.withdrawn AND a.starts_on <= %(day)s AND a.ends_on >= %(day)s"
+
+# `absences_on(day)` where the user is absent or the cover, with both names, in hand-written SQL, for the
+# worklist's statement (kooperationsplan.worklist), which asks on every visit and almost always finds nothing.
+# tests/kooperationsplan/test_nightly_notifications.py checks it against `absences_on`.
+_TOUCHING_SQL = """
 SELECT a.user_id, a.cover_id, a.ends_on, u.first_name, u.last_name, u.username, c.first_name, c.last_name, c.username,
        a.id
 FROM "kooperationsplan_absencecover" a
 JOIN "cases_user" u ON u.id = a.user_id
 JOIN "cases_user" c ON c.id = a.cover_id
-WHERE NOT a.withdrawn AND a.starts_on <= %(day)s AND a.ends_on >= %(day)s
-    AND (a.user_id = %(user)s OR a.cover_id = %(user)s)
+WHERE {absent} AND (a.user_id = %(user)s OR a.cover_id = %(user)s)
 ORDER BY a.ends_on, a.id
 """
 
 
-def absences_touching(user: User, day: date) -> list[AbsenceNotice]:
-    """Today's absences where the user is absent or the cover (for the worklist's notice): one query."""
-    with connection.cursor() as cursor:
-        execute_prepared(cursor, "absences_touching", TOUCHING_SQL, {"day": day, "user": user.pk})
-        return absence_notices(cursor.fetchall())
+TOUCHING_SQL = _TOUCHING_SQL.format(absent=ABSENT_ON_DAY_SQL)
 
 
 def absence_notices(rows: Iterable[Sequence[Any]]) -> list[AbsenceNotice]:
-    """The rows of TOUCHING_SQL (also read as JSON inside the worklist's statement: dates as text)."""
+    """The rows of TOUCHING_SQL, read as JSON (dates as text) by the worklist's statement."""
     return [
         AbsenceNotice(
             user_id=user_id,
             cover_id=cover_id,
-            ends_on=ends_on if isinstance(ends_on, date) else date.fromisoformat(ends_on),
-            user_name=f"{first} {last}".strip() or username,
-            cover_name=f"{cover_first} {cover_last}".strip() or cover_username,
+            ends_on=date.fromisoformat(ends_on),
+            user_name=person_name(first, last, username),
+            cover_name=person_name(cover_first, cover_last, cover_username),
         )
         for user_id, cover_id, ends_on, first, last, username, cover_first, cover_last, cover_username, _id in rows
     ]

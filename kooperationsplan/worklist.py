@@ -2,16 +2,16 @@
 
 Scope: the cases the user may see (`case_list_visible`, the only scoping decision; `case_scope_sql` is its SQL
 form) that are open, and of those the ones the user is the responsible IFK for, or covers today for an absent
-colleague (kooperationsplan.notifications_cover); a team lead sees the whole team. Set-based and constant in
-queries whatever the number of cases or items: one hand-written query for the items of all kinds with their
-case, eLb and IFK, one for the notifications needing attention and one for today's absences.
+colleague (kooperationsplan.notifications_cover); a team lead sees the whole team. One hand-written statement,
+whatever the number of cases or items: today's absences, the items of all kinds with their case, eLb and IFK,
+and the notifications needing attention.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -19,16 +19,16 @@ from typing import Any, cast
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
-from django.db.models import Model, QuerySet
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from cases.models import Case, Role, User
+from cases.models import Role, User, person_name
 from cases.rows import execute_prepared
-from cases.selectors import case_list_visible, case_scope_sql
+from cases.selectors import case_scope_sql
 from kooperationsplan.models import (
     AssignmentStatus,
     Escalation,
@@ -42,7 +42,7 @@ from kooperationsplan.models import (
     ReminderStatus,
     SchlichtungOutcome,
 )
-from kooperationsplan.notifications import NotificationBadge
+from kooperationsplan.notifications import PENDING_SQL, NotificationBadge
 from kooperationsplan.notifications_cover import TOUCHING_SQL, AbsenceNotice, absence_notices
 
 # Look-ahead windows: the first reminder of each deadline (RULES.md section 7).
@@ -106,7 +106,7 @@ class WorklistItem:
     responsible: str
     due_on: date
     days_left: int  # negative when overdue
-    url: str = ""  # of the case page; worklist_items fills it for all rows at once
+    url: str = ""  # of the case page; the worklist fills it for all rows at once
 
     def __post_init__(self) -> None:
         if not self.url:
@@ -192,33 +192,13 @@ class Worklist:
         return not any(group.items for group in self.groups) and not self.notifications
 
 
-def worklist_owners(user: User, absences: Iterable[AbsenceNotice]) -> list[int]:
-    """The user and the colleagues they cover, from today's absences (`absences_touching`): whose cases and
-    notifications the worklist shows. A plain list, so that the worklist's queries need no subquery for it."""
-    return [user.pk, *(absence.user_id for absence in absences if absence.cover_id == user.pk)]
-
-
-def worklist_cases(user: User, *, owners: Collection[int]) -> QuerySet[Case]:
-    """The open cases whose deadlines the user works: those the `owners` (`worklist_owners`) are responsible
-    for, or the whole team for a team lead. `_worklist_cases_sql` is the same selection in SQL."""
-    cases = case_list_visible(user).filter(closed_on__isnull=True)
-    if user.role != Role.TEAMLEITUNG:
-        cases = cases.filter(responsible_id__in=owners)
-    return cases
-
-
-# Whose cases and notifications: the `owners` as a parameter, or, inside the worklist's single statement, the
-# owners it works out itself from today's absences.
-OWNERS_PARAMETER = "= ANY(%(owners)s)"
-OWNERS_FROM_ABSENCES = "IN (SELECT id FROM owners)"
-
-
-def _worklist_cases_sql(user: User, *, owners: str = OWNERS_PARAMETER) -> tuple[str, dict[str, object]]:
-    scope, params = case_scope_sql(user, "c")
+def _worklist_cases_sql(user: User, scope: str) -> str:
+    """The open cases whose deadlines the user works: `scope` (case_scope_sql), and those of the `owners` (the
+    user and whom they cover today, worked out by _WORKLIST_SQL) unless the user leads the team."""
     sql = f'SELECT c.id FROM "cases_case" c WHERE {scope} AND c.closed_on IS NULL'  # noqa: S608 (constants)
     if user.role != Role.TEAMLEITUNG:
-        sql += f" AND c.responsible_id {owners}"
-    return sql, params
+        sql += " AND c.responsible_id IN (SELECT id FROM owners)"
+    return sql
 
 
 @cache
@@ -361,8 +341,13 @@ def _items_parameters(on: date) -> dict[str, object]:
     }
 
 
-def worklist_items(user: User, *, on: date, owners: Collection[int]) -> tuple[list[WorklistItem], bool]:
-    """All items, most urgent first, and whether some kind had more than LIMIT_PER_KIND items: one query.
+def _day(value: str | None) -> date | None:
+    """A date of a row read as JSON."""
+    return None if value is None else date.fromisoformat(value)
+
+
+def _items_from_rows(rows: list[Any], on: date) -> tuple[list[WorklistItem], bool]:
+    """All items, most urgent first, and whether some kind had more than LIMIT_PER_KIND items.
 
     The deadlines: D-01 (R-KP-4, R-FS-1) review overdue or due within 28 days; D-05 (001 §5.1, §6.1)
     Vorstellung/Rückmeldung to an issued assignment within 7 days or past; D-07 (001 §5.2, R-EB-4) evidence
@@ -370,19 +355,6 @@ def worklist_items(user: User, *, on: date, owners: Collection[int]) -> tuple[li
     the latest; D-09 the compliance deadline of an Aufforderung; D-10 the Äußerungsfrist of an Anhörung;
     D-02, D-03, D-04 (001 §8) re-check of an active exemption within 28 days or past.
     """
-    cases_sql, params = _worklist_cases_sql(user)
-    params |= {"owners": list(owners), **_items_parameters(on)}
-    with connection.cursor() as cursor:
-        execute_prepared(cursor, "worklist_items", _items_sql(user, cases_sql), params)
-        return _items_from_rows(cursor.fetchall(), on)
-
-
-def _day(value: date | str | None) -> date | None:
-    """A date from a row, or from the same row read as JSON (the worklist's single statement)."""
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def _items_from_rows(rows: list[Any], on: date) -> tuple[list[WorklistItem], bool]:
     rows = [[kind, case_id, _day(due_on), pk, *rest] for kind, case_id, due_on, pk, *rest in rows]
     # The order within a kind as its branch read it (due date, id): the cut is per kind.
     rows.sort(key=lambda row: (KIND_ORDER[row[0]], row[2], row[3]))
@@ -404,7 +376,7 @@ def _items_from_rows(rows: list[Any], on: date) -> tuple[list[WorklistItem], boo
                 case_id=case_id,
                 elb_name=f"{last}, {first}",
                 kundennummer=kundennummer,
-                responsible=f"{ifk_first} {ifk_last}".strip() or ifk_username,
+                responsible=person_name(ifk_first, ifk_last, ifk_username),
                 due_on=due_on,
                 days_left=(due_on - on).days,
                 url=case_url(case_id),
@@ -441,7 +413,6 @@ class WorklistNotification:
 
 # `notifications_pending` of the worklist's `owners` (the user and whom they cover today), newest first, with
 # the reminder's due date, the owner and the case's eLb; one about a case the user may not see is left out.
-# tests/kooperationsplan/test_worklist.py checks it selects what `notifications_pending` selects.
 _NOTIFICATIONS_SQL = """
 SELECT n.id, n.message, n.created_at, r.due_on, n.user_id, owner.first_name, owner.last_name, owner.username,
        n.case_id, elb.last_name, elb.first_name, elb.kundennummer
@@ -450,24 +421,12 @@ JOIN "cases_user" owner ON owner.id = n.user_id
 LEFT JOIN "kooperationsplan_reminder" r ON r.id = n.reminder_id
 LEFT JOIN "cases_case" c ON c.id = n.case_id
 LEFT JOIN "cases_elb" elb ON elb.id = c.elb_id
-WHERE n.user_id {owners}
+WHERE n.user_id IN (SELECT id FROM owners)
     AND (n.case_id IS NULL OR {scope})
-    AND n.read_at IS NULL
-    AND (n.reminder_id IS NULL OR r.status = %(open)s)
+    AND {pending}
 ORDER BY n.created_at DESC, n.id DESC
 LIMIT %(notes_limit)s
 """
-
-
-def worklist_notifications(user: User, *, owners: Collection[int]) -> list[WorklistNotification]:
-    """The notifications needing attention (unread, reminder still open) of the `owners`, newest first; one
-    about a case the user may no longer see is left out."""
-    scope, params = case_scope_sql(user, "c")
-    params |= {"owners": list(owners), "open": ReminderStatus.OPEN, "notes_limit": LIMIT_PER_KIND}
-    sql = _NOTIFICATIONS_SQL.format(scope=scope, owners=OWNERS_PARAMETER)
-    with connection.cursor() as cursor:
-        execute_prepared(cursor, "worklist_notifications", sql, params)
-        return _notifications_from_rows(cursor.fetchall())
 
 
 def _notifications_from_rows(rows: list[Any]) -> list[WorklistNotification]:
@@ -479,10 +438,10 @@ def _notifications_from_rows(rows: list[Any]) -> list[WorklistNotification]:
             WorklistNotification(
                 pk=pk,
                 message=message,
-                created_at=datetime.fromisoformat(created_at) if isinstance(created_at, str) else created_at,
+                created_at=datetime.fromisoformat(created_at),
                 due_on=_day(due_on),
                 user_id=user_id,
-                owner_name=f"{first} {last}".strip() or username,
+                owner_name=person_name(first, last, username),
                 case_id=case_id,
                 elb_name=f"{elb_last}, {elb_first}" if case_id else "",
                 kundennummer=kundennummer or "",
@@ -494,10 +453,10 @@ def _notifications_from_rows(rows: list[Any]) -> list[WorklistNotification]:
 
 
 # The whole worklist in one statement: today's absences touching the user, the owners they give (the user and
-# whom they cover), the items and the notifications of those owners, each set as a JSON array of the rows the
-# separate statements above return (one round trip instead of three; each statement of a page also carries
-# pghistory's context). The sets are exactly those of absences_touching, worklist_items and
-# worklist_notifications: the same SQL, with the owners worked out inside.
+# whom they cover), the items and the notifications of those owners, each set as a JSON array of its rows (one
+# round trip: each statement of a page also carries pghistory's context, about 0.25 ms).
+# tests/kooperationsplan/test_worklist.py checks the items' windows, states, scoping, order and cut, the
+# notifications against `notifications_pending` and the absences against `absences_on`.
 _WORKLIST_SQL = """
 WITH absences(user_id, cover_id, ends_on, uf, ul, uu, cf, cl, cu, id) AS ({absences}),
 owners AS (SELECT %(user)s::bigint AS id UNION ALL SELECT a.user_id FROM absences a WHERE a.cover_id = %(user)s),
@@ -513,15 +472,16 @@ SELECT
 """
 
 
-def _worklist_rows(user: User, *, on: date) -> tuple[list[AbsenceNotice], tuple[list[WorklistItem], bool], list[Any]]:
-    cases_sql, params = _worklist_cases_sql(user, owners=OWNERS_FROM_ABSENCES)
-    scope, scope_params = case_scope_sql(user, "c")
+def _worklist_rows(
+    user: User, *, on: date
+) -> tuple[list[AbsenceNotice], tuple[list[WorklistItem], bool], list[WorklistNotification]]:
+    scope, params = case_scope_sql(user, "c")
     sql = _WORKLIST_SQL.format(
         absences=TOUCHING_SQL,
-        items=_items_sql(user, cases_sql),
-        notifications=_NOTIFICATIONS_SQL.format(scope=scope, owners=OWNERS_FROM_ABSENCES),
+        items=_items_sql(user, _worklist_cases_sql(user, scope)),
+        notifications=_NOTIFICATIONS_SQL.format(scope=scope, pending=PENDING_SQL),
     )
-    params |= scope_params | _items_parameters(on)
+    params |= _items_parameters(on)
     params |= {"day": on, "user": user.pk, "open": ReminderStatus.OPEN, "notes_limit": LIMIT_PER_KIND}
     with connection.cursor() as cursor:
         execute_prepared(cursor, "worklist", sql, params)

@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 
 from kooperationsplan import nightly, notifications, worklist
 from kooperationsplan.models import AbsenceCover, Notification, NotificationDigest, Reminder
-from kooperationsplan.notifications_cover import AbsenceRefused, absence_set, absences_on, absences_touching
+from kooperationsplan.notifications_cover import AbsenceRefused, absence_set, absences_on
 from tests.conftest import client_for
 from tests.factories import (
     CaseFactory,
@@ -221,7 +221,7 @@ def test_team_lead_sets_an_absence_and_the_cover_sees_the_entries_until_it_ends(
     assert len(client_for(ifk_nord).get("/arbeitsplatz/").context["worklist"].notifications) == 1
 
 
-def test_absences_touching_are_the_days_absences_of_the_person_absent_or_covering(tl_nord, ifk_nord, ifk_nord2):
+def test_the_worklist_absences_are_the_days_absences_of_the_person_absent_or_covering(tl_nord, ifk_nord, ifk_nord2):
     """The worklist's notice reads them in hand-written SQL: the same rows as `absences_on` with the person
     absent or covering, soonest end first, with both names."""
     third = UserFactory(team=ifk_nord.team)
@@ -240,14 +240,14 @@ def test_absences_touching_are_the_days_absences_of_the_person_absent_or_coverin
     for day in (TODAY, TODAY + timedelta(days=5)):
         for person in (ifk_nord, ifk_nord2, third, fourth, tl_nord):
             expected = absences_on(day).filter(Q(user=person) | Q(cover=person)).order_by("ends_on", "pk")
-            shown = absences_touching(person, day)
+            shown = worklist.worklist_build(person, on=day).absences
             assert [(a.user_id, a.cover_id, a.ends_on) for a in shown] == [
                 (a.user_id, a.cover_id, a.ends_on) for a in expected
             ], (day, person)
-    shown = absences_touching(ifk_nord, TODAY)
+    shown = worklist.worklist_build(ifk_nord, on=TODAY).absences
     assert [a.user_name for a in shown] == [third.get_full_name(), ifk_nord2.get_full_name()]
     assert {a.cover_name for a in shown} == {ifk_nord.get_full_name()}
-    assert absences_touching(ifk_nord, later.starts_on)[0].cover_name == third.get_full_name()
+    assert worklist.worklist_build(ifk_nord, on=later.starts_on).absences[0].cover_name == third.get_full_name()
 
 
 def test_cover_may_mark_the_absent_colleagues_notification_read(tl_nord, ifk_nord, ifk_nord2):

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.db import connection
+from django.db.models import Q
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.test import Client
@@ -17,8 +18,9 @@ from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 
 from cases.models import Case
+from cases.selectors import case_list_visible
 from kooperationsplan.notifications import notifications_pending
-from kooperationsplan.notifications_cover import absence_set, absences_touching
+from kooperationsplan.notifications_cover import absence_set, absences_on, covered_user_ids
 from kooperationsplan.templatetags.worklist import item_row_html, notification_row_html
 from kooperationsplan.worklist import (
     Kind,
@@ -26,9 +28,6 @@ from kooperationsplan.worklist import (
     WorklistNotification,
     url_for_ids,
     worklist_build,
-    worklist_items,
-    worklist_notifications,
-    worklist_owners,
 )
 from tests.conftest import client_for
 from tests.factories import (
@@ -223,11 +222,10 @@ def test_worklist_notifications_are_those_notifications_pending_selects(tl_nord,
     NotificationFactory(reminder__case__responsible=ifk_sued)
     absence_set(actor=tl_nord, user=ifk_nord2, cover=ifk_nord, starts_on=TODAY, ends_on=TODAY)
     for person in (ifk_nord, ifk_nord2, tl_nord, ifk_sued):
-        owners = worklist_owners(person, absences_touching(person, TODAY))
-        expected = notifications_pending(person, on=TODAY, owners=owners).order_by("-created_at", "-pk")
-        shown = worklist_notifications(person, owners=owners)
+        expected = notifications_pending(person, on=TODAY).order_by("-created_at", "-pk")
+        shown = worklist_build(person, on=TODAY).notifications
         assert [n.pk for n in shown] == [n.pk for n in expected], person
-    shown = {n.pk: n for n in worklist_notifications(ifk_nord, owners=[ifk_nord.pk, ifk_nord2.pk])}
+    shown = {n.pk: n for n in worklist_build(ifk_nord, on=TODAY).notifications}  # ifk_nord covers ifk_nord2
     assert set(shown) == {mine.pk, general.pk, covered.pk}
     elb = covered.case.elb
     assert shown[covered.pk].elb_name == f"{elb.last_name}, {elb.first_name}"
@@ -238,24 +236,30 @@ def test_worklist_notifications_are_those_notifications_pending_selects(tl_nord,
 
 
 @pytest.mark.parametrize("persona", ["ifk_nord", "ifk_nord2", "tl_nord", "ifk_sued"])
-def test_the_single_worklist_statement_reads_what_the_separate_ones_read(
-    request, persona, tl_nord, ifk_nord, ifk_nord2
-):
-    """worklist_build reads absences, items and notifications in one statement, with the owners worked out in
-    SQL; it must give what absences_touching, worklist_items and worklist_notifications give."""
+def test_the_worklist_statement_works_out_whom_the_user_covers(request, persona, tl_nord, ifk_nord, ifk_nord2):
+    """worklist_build reads absences, items and notifications in one statement, with the owners (the user and
+    whom they cover today) worked out in SQL: they must be those of absences_on, of the open cases of the owners
+    (a team lead: of the team) and of notifications_pending."""
     every_kind(CaseFactory(responsible=ifk_nord))
     every_kind(CaseFactory(responsible=ifk_nord2))
     NotificationFactory(user=ifk_nord, reminder=None, case=None, message="Wartung am Wochenende")
     absence_set(actor=tl_nord, user=ifk_nord2, cover=ifk_nord, starts_on=TODAY, ends_on=TODAY + timedelta(days=2))
     person = request.getfixturevalue(persona)
     built = worklist_build(person, on=TODAY)
-    absences = absences_touching(person, TODAY)
-    owners = worklist_owners(person, absences)
-    items, truncated = worklist_items(person, on=TODAY, owners=owners)
-    assert list(built.absences) == absences
-    assert [item for group in built.groups for item in group.items] == items
-    assert built.truncated == truncated
-    assert built.notifications == worklist_notifications(person, owners=owners)
+    absences = absences_on(TODAY).filter(Q(user=person) | Q(cover=person)).order_by("ends_on", "pk")
+    assert [(a.user_id, a.cover_id, a.ends_on) for a in built.absences] == [
+        (a.user_id, a.cover_id, a.ends_on) for a in absences
+    ]
+    owners = [person.pk, *covered_user_ids(person, TODAY).values_list("user_id", flat=True)]
+    cases = case_list_visible(person).filter(closed_on__isnull=True)
+    if person.role != "TL":
+        cases = cases.filter(responsible__in=owners)
+    items = [item for group in built.groups for item in group.items]
+    assert {item.case_id for item in items} == set(cases.values_list("pk", flat=True))
+    assert len(items) == 7 * cases.count()
+    assert not built.truncated
+    expected = notifications_pending(person, on=TODAY).order_by("-created_at", "-pk")
+    assert [n.pk for n in built.notifications] == [n.pk for n in expected]
     if persona == "ifk_nord":
         assert {item.case_id for item in items} == set(
             Case.objects.filter(responsible__in=owners).values_list("pk", flat=True)
