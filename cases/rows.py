@@ -15,7 +15,8 @@ from __future__ import annotations
 import hashlib
 import re
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import date, datetime
 from functools import cache
 from typing import Any, TypeVar
@@ -123,8 +124,31 @@ def prefetched(parent: Model, name: str, children: list[Model]) -> None:
 # PREPARE is not undone by a rollback) and then run as `EXECUTE name(params)` through Django's cursor, so query
 # logging, CaptureQueriesContext and execute wrappers see every run. The connection plans them generically
 # (plan_cache_mode, config/settings.py). Behind PgBouncer set DB_PREPARED_STATEMENTS=0 (docs/decisions/0009).
+#
+# pghistory's middleware puts its context (user, URL) in front of every statement that does not start with
+# SELECT, so that its triggers can record who changed a row; `EXECUTE` does not, and the context was a second
+# statement in front of each run (about 0.25 ms). A statement that only reads fires no trigger: it runs without
+# that wrapper. A statement that writes (WITH … INSERT) keeps it. tests/cases/test_rows.py checks both on the
+# SQL the driver receives, and fails if pghistory's wrapper is no longer found under its name.
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+_WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE|TRUNCATE)\b|\bFOR\s+(UPDATE|SHARE|NO\s+KEY|KEY)\b", re.I)
+
+
+def history_context_wrapper() -> Callable[..., Any] | None:
+    """pghistory's execute wrapper (the one its middleware and `pghistory.context` install), if installed."""
+    try:
+        from pghistory import runtime
+    except ImportError:  # pragma: no cover - pghistory is a dependency of the project
+        return None
+    return getattr(runtime, "_inject_history_context", None)
+
+
+def reads_only(sql: str) -> bool:
+    """A SELECT (with or without WITH) that writes nothing and locks nothing."""
+    return sql.lstrip().upper().startswith(("SELECT", "WITH")) and _WRITES.search(sql) is None
+
+
 _prepared_on: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 
 
@@ -141,6 +165,7 @@ class Prepared:
             return f"${order.index(match.group(1)) + 1}"
 
         self.body = _PLACEHOLDER.sub(number, sql)
+        self.reads_only = reads_only(sql)
         if "%" in self.body:
             raise ValueError(f"{name}: nur %(name)s-Parameter, kein anderes %-Zeichen")
         digest = hashlib.sha256(sql.encode()).hexdigest()[:10]
@@ -152,15 +177,31 @@ class Prepared:
         )
 
     def execute(self, cursor: Any, params: dict[str, Any]) -> None:
-        if not settings.DB_PREPARED_STATEMENTS:
-            cursor.execute(self.sql, params)
-            return
-        driver = cursor.db.connection
-        prepared = _prepared_on.setdefault(driver, set())
-        if self.name not in prepared:
-            driver.execute(f"PREPARE {self.name} AS {self.body}")
-            prepared.add(self.name)
-        cursor.execute(self.run, params)
+        sql = self.sql
+        if settings.DB_PREPARED_STATEMENTS:
+            driver = cursor.db.connection
+            prepared = _prepared_on.setdefault(driver, set())
+            if self.name not in prepared:
+                driver.execute(f"PREPARE {self.name} AS {self.body}")
+                prepared.add(self.name)
+            sql = self.run
+        with _without_history_context(cursor.db) if self.reads_only else nullcontext():
+            cursor.execute(sql, params)
+
+
+@contextmanager
+def _without_history_context(connection: Any) -> Iterator[None]:
+    """The connection's execute wrappers without pghistory's, for a statement that only reads."""
+    wrappers = connection.execute_wrappers
+    history = history_context_wrapper()
+    if history is None or history not in wrappers:
+        yield
+        return
+    connection.execute_wrappers = [wrapper for wrapper in wrappers if wrapper is not history]
+    try:
+        yield
+    finally:
+        connection.execute_wrappers = wrappers
 
 
 _statements: dict[tuple[str, str], Prepared] = {}

@@ -44,7 +44,15 @@ from kooperationsplan.editor_forms import (
     not_relevant_key,
     text_key,
 )
-from kooperationsplan.facts import PLAN_CONTENT_ITEMS, PLAN_EIGENBEMUEHUNGEN, case_facts, plan_facts
+from kooperationsplan.facts import (
+    CASE_ROWS_JSON,
+    PLAN_CONTENT_ITEMS,
+    PLAN_EIGENBEMUEHUNGEN,
+    CaseData,
+    case_facts,
+    case_rows_params,
+    plan_facts,
+)
 from kooperationsplan.models import (
     OPTIONAL_SOLL_KINDS,
     AssignmentStatus,
@@ -517,31 +525,19 @@ def changed_fields(
 # --- Loading and page context -------------------------------------------------------------------------
 
 
-def _plan_rows_sql() -> str:
-    return f"""
-SELECT {json_columns(Kooperationsplan, "p")},
+_PLAN_COLUMNS = f"""{json_columns(Kooperationsplan, "p")},
   {PLAN_CONTENT_ITEMS},
   {json_rows(Step, "st", where="st.plan_id = p.id", order_by="st.position, st.id")},
   {PLAN_EIGENBEMUEHUNGEN},
   (SELECT coalesce(json_agg(json_build_array({json_columns(MassnahmeZuweisung, "z")}, {json_columns(Massnahme, "m")})
         ORDER BY z.id), '[]')
    FROM "{MassnahmeZuweisung._meta.db_table}" z JOIN "{Massnahme._meta.db_table}" m ON m.id = z.massnahme_id
-   WHERE z.plan_id = p.id)
-FROM "{Kooperationsplan._meta.db_table}" p
-WHERE p.case_id = %(case)s AND p.id = %(plan)s
-"""  # noqa: S608 (names from the models' meta; values are parameters)
+   WHERE z.plan_id = p.id)"""  # noqa: S608 (names from the models' meta)
+_PLAN_FROM = f'''FROM "{Kooperationsplan._meta.db_table}" p WHERE p.case_id = %(case)s AND p.id = %(plan)s'''
+_PLAN_ROWS_SQL = f"SELECT {_PLAN_COLUMNS} {_PLAN_FROM}"
 
 
-_PLAN_ROWS_SQL = _plan_rows_sql()
-
-
-def plan_load(case: Case, plan_id: int) -> Kooperationsplan:
-    """A plan of this case with its content items, steps, Eigenbemühungen and assignments (with the measure)
-    attached as prefetch_related would attach them: one statement, whatever the row count (cases/rows.py;
-    tests/kooperationsplan/test_case_rows.py compares it with the ORM)."""
-    with connection.cursor() as cursor:
-        execute_prepared(cursor, "plan_rows", _PLAN_ROWS_SQL, {"case": case.pk, "plan": plan_id})
-        row = cursor.fetchone()
+def _plan_from_row(case: Case, row: Any) -> Kooperationsplan:
     if row is None:
         raise Http404("Kooperationsplan nicht gefunden")
     values, content, steps, efforts, assignments = row
@@ -557,6 +553,15 @@ def plan_load(case: Case, plan_id: int) -> Kooperationsplan:
     prefetched(plan, "assignments", rows)
     plan.case = case
     return plan
+
+
+def plan_load(case: Case, plan_id: int) -> Kooperationsplan:
+    """A plan of this case with its content items, steps, Eigenbemühungen and assignments (with the measure)
+    attached as prefetch_related would attach them: one statement, whatever the row count (cases/rows.py;
+    tests/kooperationsplan/test_case_rows.py compares it with the ORM)."""
+    with connection.cursor() as cursor:
+        execute_prepared(cursor, "plan_rows", _PLAN_ROWS_SQL, {"case": case.pk, "plan": plan_id})
+        return _plan_from_row(case, cursor.fetchone())
 
 
 def _may_write(request: HttpRequest) -> bool:
@@ -583,13 +588,21 @@ def _explain(reason: Reason) -> dict[str, Any]:
 EditorForms = tuple[PlanContentForm, forms.BaseFormSet, forms.BaseFormSet, forms.BaseFormSet]
 
 
-_CATALOGUE_SQL = f"""
-SELECT m.id, m.title, m.traeger_name, a.name, m.duration_weeks
+_CATALOGUE_COLUMNS = "m.id, m.title, m.traeger_name, a.name, m.duration_weeks"
+_CATALOGUE_FROM = f"""
 FROM "{Massnahme._meta.db_table}" m JOIN "{MassnahmeArt._meta.db_table}" a ON a.id = m.art_id
 WHERE m.active
     OR m.id IN (SELECT z.massnahme_id FROM "{MassnahmeZuweisung._meta.db_table}" z WHERE z.plan_id = %(plan)s)
-ORDER BY m.title, m.id
 """  # noqa: S608 (names from the models' meta)
+_CATALOGUE_SQL = f"SELECT {_CATALOGUE_COLUMNS} {_CATALOGUE_FROM} ORDER BY m.title, m.id"
+_CATALOGUE_JSON = (
+    f"(SELECT coalesce(json_agg(json_build_array({_CATALOGUE_COLUMNS}) ORDER BY m.title, m.id), '[]')"
+    f" {_CATALOGUE_FROM})"
+)
+
+
+def _catalogue(rows: Iterable[Any]) -> dict[int, CatalogueEntry]:
+    return {pk: CatalogueEntry(pk, *fields) for pk, *fields in rows}
 
 
 def measure_catalogue(plan: Kooperationsplan) -> dict[int, CatalogueEntry]:
@@ -599,13 +612,13 @@ def measure_catalogue(plan: Kooperationsplan) -> dict[int, CatalogueEntry]:
     every assignment of every case."""
     with connection.cursor() as cursor:
         execute_prepared(cursor, "measure_catalogue", _CATALOGUE_SQL, {"plan": plan.pk})
-        rows = cursor.fetchall()
-    return {pk: CatalogueEntry(pk, *fields) for pk, *fields in rows}
+        return _catalogue(cursor.fetchall())
 
 
-_VERSIONS_SQL = "SELECT " + json_rows(
+_VERSIONS_JSON = json_rows(
     Kooperationsplan, "p", where="p.case_id = %(case)s", order_by="p.version_number DESC, p.id DESC"
 )
+_VERSIONS_SQL = f"SELECT {_VERSIONS_JSON}"
 
 
 def plan_versions(case: Case) -> list[Kooperationsplan]:
@@ -613,6 +626,38 @@ def plan_versions(case: Case) -> list[Kooperationsplan]:
     with connection.cursor() as cursor:
         execute_prepared(cursor, "plan_versions", _VERSIONS_SQL, {"case": case.pk})
         return instances(Kooperationsplan, cursor.fetchone()[0])
+
+
+# What the editor page shows, in one statement: the plan as `plan_load` reads it, the versions as
+# `plan_versions`, the catalogue as `measure_catalogue` and the case's rows for the activation check as
+# `CaseData` (each the same SQL, as one JSON value; test_case_rows.py compares the results).
+_EDITOR_SQL = (
+    f"SELECT (SELECT json_build_array({_PLAN_COLUMNS}) {_PLAN_FROM}), {_VERSIONS_JSON}, {_CATALOGUE_JSON},"
+    f" {CASE_ROWS_JSON}"
+)
+
+
+@dataclass(frozen=True)
+class EditorRows:
+    plan: Kooperationsplan
+    versions: list[Kooperationsplan]
+    catalogue: dict[int, CatalogueEntry]
+    data: CaseData
+
+
+def editor_load(case: Case, plan_id: int) -> EditorRows:
+    """The plan, its versions, the measure catalogue and the case's rows (one statement); 404 for a plan of
+    another case."""
+    with connection.cursor() as cursor:
+        params = {**case_rows_params(case), "plan": plan_id}
+        execute_prepared(cursor, "editor_rows", _EDITOR_SQL, params)
+        plan_row, versions, catalogue, case_rows = cursor.fetchone()
+    return EditorRows(
+        plan=_plan_from_row(case, plan_row),
+        versions=instances(Kooperationsplan, versions),
+        catalogue=_catalogue(catalogue),
+        data=CaseData(case, case_rows),
+    )
 
 
 def _measure_kwargs(catalogue: Mapping[int, CatalogueEntry]) -> dict[str, Any]:
@@ -665,9 +710,10 @@ def _submitted(bound: EditorForms, saved: PlanContent, catalogue: Mapping[int, C
     return content_from_forms(form, steps, ebs, measures, saved=saved, catalogue=catalogue)
 
 
-def activation_decision(case: Case, plan: Kooperationsplan) -> Decision:
-    """The guards of DRAFT → ACTIVE (RULES.md 5.1) on the saved state, as the service will apply them."""
-    decision = plan_rules.kp_may_activate(case_facts(case), plan_facts(plan))
+def activation_decision(case: Case, plan: Kooperationsplan, data: CaseData | None = None) -> Decision:
+    """The guards of DRAFT → ACTIVE (RULES.md 5.1) on the saved state, as the service will apply them (`data`:
+    the case's rows if already read)."""
+    decision = plan_rules.kp_may_activate(case_facts(case, data), plan_facts(plan))
     if case.cooperation_mode == CooperationMode.SCHLICHTUNG_PENDING:
         running = refuse(Reason("kp.schlichtung_running_use_agreement", "R-SCH-4", ("§ 15a Abs. 2 SGB II",)))
         decision = combine(decision, running)
@@ -675,9 +721,14 @@ def activation_decision(case: Case, plan: Kooperationsplan) -> Decision:
 
 
 def activation_checks(
-    case: Case, plan: Kooperationsplan, *, valid_from: date | None = None, valid_to: date | None = None
+    case: Case,
+    plan: Kooperationsplan,
+    *,
+    valid_from: date | None = None,
+    valid_to: date | None = None,
+    data: CaseData | None = None,
 ) -> dict[str, Any]:
-    decision = activation_decision(case, plan)
+    decision = activation_decision(case, plan, data)
     term = plan_rules.kp_term(valid_from or timezone.localdate(), valid_to)
     return {
         "allowed": decision.allowed,
@@ -698,9 +749,13 @@ def _render(
     activation_form: ActivationForm | None = None,
     refusal: Decision | None = None,
     conflict: dict[str, Any] | None = None,
+    loaded: EditorRows | None = None,
 ) -> HttpResponse:
+    """The editor page; `loaded`: what `editor_load` read with the plan (else read here as needed)."""
     saved = content_from_plan(plan)
-    versions = plan_versions(case)
+    versions = loaded.versions if loaded else plan_versions(case)
+    if loaded and catalogue is None:
+        catalogue = loaded.catalogue
     draft = next((version for version in versions if version.status == KPStatus.DRAFT), None)
     may_write = _may_write(request)
     editable = plan.status in EDITABLE_STATUSES and may_write
@@ -739,7 +794,13 @@ def _render(
         dates = activation_form.cleaned_data if activation_form.is_bound and activation_form.is_valid() else {}
         context.update(
             activation_form=activation_form,
-            checks=activation_checks(case, plan, valid_from=dates.get("valid_from"), valid_to=dates.get("valid_to")),
+            checks=activation_checks(
+                case,
+                plan,
+                valid_from=dates.get("valid_from"),
+                valid_to=dates.get("valid_to"),
+                data=loaded.data if loaded else None,
+            ),
             offer_return=case.cooperation_mode == CooperationMode.COOP_WITH_RFB,
         )
     return render(request, f"{TEMPLATES}/plan_page.html", context, status=status)
@@ -759,10 +820,11 @@ def plan_edit(request: HttpRequest, case_id: int, plan_id: int) -> HttpResponse:
     case = case_get_for_view(request, case_id)
     if refused := _method_not_allowed(request, "GET", "POST"):
         return refused
-    plan = plan_load(case, plan_id)
     if request.method == "GET":
-        return _render(request, case, plan)
+        loaded = editor_load(case, plan_id)
+        return _render(request, case, loaded.plan, loaded=loaded)
 
+    plan = plan_load(case, plan_id)
     user = _require_writer(request)
     catalogue = measure_catalogue(plan)
     bound = _bound_forms(request.POST, catalogue)
@@ -826,14 +888,13 @@ def plan_preview(request: HttpRequest, case_id: int, plan_id: int) -> HttpRespon
 
 
 ROWS = {
-    "schritt": (StepFormSet, STEPS_PREFIX, "Schritt", "Schritte", f"{TEMPLATES}/_step_row.html"),
-    "massnahme": (MassnahmeFormSet, MEASURES_PREFIX, "Maßnahme", "Maßnahmen", f"{TEMPLATES}/_measure_row.html"),
+    "schritt": (StepFormSet, STEPS_PREFIX, "Schritt", "Schritte"),
+    "massnahme": (MassnahmeFormSet, MEASURES_PREFIX, "Maßnahme", "Maßnahmen"),
     "eigenbemuehung": (
         EigenbemuehungFormSet,
         EB_PREFIX,
         "Eigenbemühung",
         "Eigenbemühungen",
-        f"{TEMPLATES}/_eb_row.html",
     ),
 }
 
@@ -846,13 +907,13 @@ def plan_row(request: HttpRequest, case_id: int, plan_id: int, kind: str) -> Htt
     plan = plan_load(case, plan_id)
     if kind not in ROWS:
         raise Http404("Unbekannte Zeilenart")
-    formset_class, prefix, noun, plural, template = ROWS[kind]
+    formset_class, prefix, noun, plural = ROWS[kind]
     formset_kwargs = {"form_kwargs": _measure_kwargs(measure_catalogue(plan))} if kind == "massnahme" else {}
     index_form = RowIndexForm({"index": request.GET.get(f"{prefix}-TOTAL_FORMS", "")})
     if not index_form.is_valid():
         return HttpResponse("Ungültige Zeilennummer.", status=400, content_type="text/plain; charset=utf-8")
     index = index_form.cleaned_data["index"]
-    context: dict[str, Any] = {"case": case, "plan": plan, "prefix": prefix, "row_template": template}
+    context: dict[str, Any] = {"case": case, "plan": plan, "prefix": prefix}
     if index >= MAX_ROWS:
         context["status"] = f"Es sind höchstens {MAX_ROWS} {plural} möglich."
     else:

@@ -324,6 +324,11 @@ class PlanContentForm(BootstrapMixin, forms.Form):
 class StepForm(BootstrapMixin, forms.Form):
     """A next step (001 §5). No id field: the service replaces the plan's own rows (T6)."""
 
+    # How `row_html` lays the row out (_step_row.html): a field on its own, or a Bootstrap row of columns.
+    row_legend = "Schritt"
+    row_layout = ((("col-12", "text"), ("col-md-4", "responsible"), ("col-md-4", "due_on"), ("col-md-4", "done_on")),)
+    row_removed_note = "Dieser Schritt wird beim Speichern entfernt."
+
     text = text_field("Schritt (Ich-Perspektive)", required=True, max_length=STEP_TEXT_MAX, rows=2)
     responsible = forms.ChoiceField(
         label="verantwortlich", choices=StepResponsible.choices, initial=StepResponsible.ELB
@@ -341,6 +346,15 @@ class StepForm(BootstrapMixin, forms.Form):
 
 class EigenbemuehungForm(BootstrapMixin, forms.Form):
     """An Eigenbemühung (R-EB-1): kind, minimum count, period, form and due day of the Nachweis."""
+
+    row_legend = "Eigenbemühung"
+    row_layout = (
+        (("col-md-4", "kind"), ("col-md-4", "min_count"), ("col-md-4", "period")),
+        "description",
+        (("col-md-6", "nachweis_form"), ("col-md-6", "nachweis_due_day")),
+        "min_count_zero_reason",
+    )
+    row_removed_note = "Diese Eigenbemühung wird beim Speichern entfernt."
 
     kind = forms.ChoiceField(label="Art", choices=choices_with_blank(EigenbemuehungKind.choices))
     description = text_field("Beschreibung (Ich-Perspektive)", max_length=STEP_TEXT_MAX, rows=2)
@@ -383,6 +397,10 @@ class EigenbemuehungForm(BootstrapMixin, forms.Form):
 class MassnahmeRowForm(BootstrapMixin, forms.Form):
     """A measure or AGH agreed in the KP (Soll-Inhalt 1, R-ZUW-1). After activation it is assigned by an
     informational Zuweisungsschreiben without RFB. The catalogue comes in once per request (`catalogue`)."""
+
+    row_legend = "Maßnahme"
+    row_layout = ("massnahme", (("col-md-4", "start_date"), ("col-md-4", "end_date"), ("col-md-4", "rueckmeldung_due")))
+    row_removed_note = "Diese Maßnahme wird beim Speichern entfernt."
 
     massnahme = forms.TypedChoiceField(label="Maßnahme/AGH aus dem Katalog", coerce=int, empty_value=None)
     start_date = date_field("Beginn", required=True)
@@ -532,3 +550,123 @@ class RowIndexForm(forms.Form):
     """The next row index of a formset (the current TOTAL_FORMS), sent by the "hinzufügen" button."""
 
     index = forms.IntegerField(min_value=0, max_value=MAX_ROWS)
+
+
+# --- The editor form in Python ------------------------------------------------------------------------------
+# The rows of the three formsets and the editor form around them, as templates/kooperationsplan/editor/
+# _step_row.html, _eb_row.html, _measure_row.html and _form.html write them. Those templates stay the reference:
+# test_editor.py renders both ways (unbound, bound with errors and hostile text, in a conflict) and compares them.
+# Written in Python for the reason the fields are: the loops and includes of the form were a quarter of the
+# editor's time (bench/RESULTS.md "Pages"). Every value is escaped; the markup is our own.
+
+
+def _day(value: date | None) -> str:
+    return "" if value is None else value.strftime("%d.%m.%Y")
+
+
+def _errors(errors: Any) -> str:
+    return " ".join(_esc(error) for error in errors)
+
+
+def row_html(form: forms.Form, number: int) -> SafeString:
+    """One row of a formset: legend, row errors, the fields as the form's `row_layout` places them, and the
+    "entfernen" box."""
+    parts = [
+        f'<fieldset class="formset-row border rounded p-3 mb-3" id="{_esc(form.prefix)}-zeile">',
+        f'<legend class="fs-6 fw-semibold float-none w-auto px-1 mb-1">{_esc(form.row_legend)} {int(number)}</legend>',
+    ]
+    if form.non_field_errors():
+        parts.append(f'<div class="alert alert-danger py-2" role="alert">{_errors(form.non_field_errors())}</div>')
+    for part in form.row_layout:
+        if isinstance(part, str):
+            parts.append(field_html(form[part]))
+        else:
+            columns = "".join(f'<div class="{column}">{field_html(form[name])}</div>' for column, name in part)
+            parts.append(f'<div class="row g-2">{columns}</div>')
+    parts.append(field_html(form["DELETE"]))
+    parts.append(f'<p class="delete-note small text-danger mb-0" hidden>{_esc(form.row_removed_note)}</p></fieldset>')
+    return SafeString("\n".join(parts))
+
+
+def _formset_html(formset: forms.BaseFormSet, rows_id: str, add_url: str, add_label: str) -> str:
+    parts = [str(formset.management_form)]
+    if formset.non_form_errors():
+        parts.append(f'<div class="alert alert-danger" role="alert">{_errors(formset.non_form_errors())}</div>')
+    rows = "".join(row_html(form, number) for number, form in enumerate(formset.forms, start=1))
+    parts.append(f'<div id="{rows_id}" class="formset-rows">{rows}</div>')
+    total_id = _esc(f"id_{formset.prefix}-TOTAL_FORMS")
+    parts.append(
+        f'<button type="button" class="btn btn-outline-primary btn-sm" hx-get="{_esc(add_url)}"'
+        f' hx-include="#{total_id}" hx-target="#{rows_id}" hx-swap="beforeend">{add_label}</button>'
+    )
+    return "\n".join(parts)
+
+
+def form_html(
+    *,
+    form: PlanContentForm,
+    steps: forms.BaseFormSet,
+    ebs: forms.BaseFormSet,
+    measures: forms.BaseFormSet,
+    fixed_measures: Any,
+    conflict: dict[str, Any] | None,
+    csrf_token: str,
+    urls: dict[str, str],
+) -> SafeString:
+    """The editor form (_form.html). `urls`: "save", "cancel" and the "add row" URL of each formset by prefix."""
+    parts = [
+        f'<form id="kp-form" method="post" action="{_esc(urls["save"])}" novalidate>',
+        f'<input type="hidden" name="csrfmiddlewaretoken" value="{_esc(csrf_token)}">',
+        str(form["lock_version"]),
+    ]
+    if form.non_field_errors() or form["lock_version"].errors:
+        errors = f"{_errors(form.non_field_errors())} {_errors(form['lock_version'].errors)}"
+        parts.append(f'<div class="alert alert-danger" role="alert">{errors}</div>')
+    if conflict:
+        parts.append('<h2 class="h5">Ihre Eingaben (nicht gespeichert)</h2>')
+    for section in form.sections():
+        parts.append(f'<fieldset class="mb-4"><legend class="h5">{_esc(section["legend"])}</legend>')
+        for item in section["items"]:
+            parts.append(field_html(item["text"]))
+            if item["not_relevant"] is not None:
+                parts.append(f'<div class="mb-3">{field_html(item["not_relevant"])}</div>')
+        parts.append("</fieldset>")
+    parts += [
+        '<fieldset class="mb-4"><legend class="h5">Nächstes Ziel und nächste Schritte</legend>',
+        field_html(form["naechstes_ziel"]),
+        _formset_html(steps, "schritte-zeilen", urls[STEPS_PREFIX], "Schritt hinzufügen"),
+        "</fieldset>",
+        '<fieldset class="mb-4"><legend class="h5">Eigenbemühungen (R-EB-1)</legend>',
+        '<p class="small">Für jede Eigenbemühung: Art, Mindestanzahl, Zeitraum und wie und bis wann sie nachgewiesen'
+        " wird.</p>",
+        _formset_html(ebs, "eb-zeilen", urls[EB_PREFIX], "Eigenbemühung hinzufügen"),
+        "</fieldset>",
+        '<fieldset class="mb-4"><legend class="h5">Maßnahmen und Arbeitsgelegenheiten (Soll-Inhalt 1, R-ZUW-1)'
+        "</legend>",
+        '<p class="small">Nach der Aktivierung erhält die eLb zu jeder Maßnahme zuerst ein Zuweisungsschreiben ohne'
+        " Rechtsfolgenbelehrung.</p>",
+    ]
+    if fixed_measures:
+        listed = "".join(
+            f"<li>{_esc(measure.title)} ({_esc(measure.traeger)}), {_day(measure.start_date)} bis"
+            f" {_day(measure.end_date)}</li>"
+            for measure in fixed_measures
+        )
+        parts.append('<p class="small mb-1">Bereits zugewiesen (hier nicht änderbar):</p>')
+        parts.append(f'<ul class="small" id="zugewiesene-massnahmen">{listed}</ul>')
+    parts += [
+        _formset_html(measures, "massnahmen-zeilen", urls[MEASURES_PREFIX], "Maßnahme hinzufügen"),
+        "</fieldset>",
+        '<fieldset class="mb-4"><legend class="h5">Checkliste zum Beratungsgespräch</legend>',
+        *(field_html(field) for field in form.checklist_fields()),
+        "</fieldset>",
+    ]
+    if not conflict or conflict.get("still_editable"):
+        label = "Meine Eingaben speichern" if conflict else "Speichern"
+        parts.append(
+            '<div class="d-flex gap-2 align-items-center">'
+            f'<button type="submit" class="btn btn-primary" id="kp-speichern">{label}</button>'
+            f'<a class="btn btn-link" href="{_esc(urls["cancel"])}">Abbrechen</a></div>'
+        )
+    parts.append("</form>")
+    return SafeString("\n".join(parts))

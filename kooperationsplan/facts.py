@@ -189,10 +189,11 @@ PENDING_APPOINTMENTS = (
 OPEN_APPROVALS = "tla.case_id = %(case)s AND tla.status = %(approval_open)s"
 
 
-def _case_rows_sql() -> str:
+def _case_rows_sql() -> tuple[str, str]:
+    """The select list and the FROM clause of the statement (the KP editor reads the same list as one JSON array
+    in its own statement: `CASE_ROWS_JSON`)."""
     t = {model.__name__: model._meta.db_table for model in _ROW_MODELS}
-    return f"""
-SELECT
+    columns = f"""
   (SELECT coalesce(json_agg(json_build_array(
         {json_columns(Kooperationsplan, "p")},
         (SELECT count(*) FROM "{t["Step"]}" s WHERE s.plan_id = p.id),
@@ -235,14 +236,38 @@ SELECT
    WHERE b.case_id = c.id AND b.via = %(bescheid)s AND b.status = ANY(%(open_bescheide)s)),
   jc.followup_invitation_rfb,
   jc.bundesland
+"""  # noqa: S608 (names from the models' meta; values are parameters)
+    tables = f"""
 FROM "{t["Case"]}" c
 JOIN "{t["Team"]}" tm ON tm.id = c.team_id
 JOIN "{t["Jobcenter"]}" jc ON jc.id = tm.jobcenter_id
 WHERE c.id = %(case)s
-"""  # noqa: S608 (names from the models' meta; values are parameters)
+"""
+    return columns, tables
 
 
-_CASE_ROWS_SQL = _case_rows_sql()
+_CASE_ROWS_COLUMNS, _CASE_ROWS_FROM = _case_rows_sql()
+_CASE_ROWS_SQL = f"SELECT {_CASE_ROWS_COLUMNS} {_CASE_ROWS_FROM}"
+# The same row as one JSON array, for a statement that reads it with other rows (values keep their JSON types:
+# arrays, numbers, booleans, text), with the parameters of `case_rows_params`.
+CASE_ROWS_JSON = f"(SELECT json_build_array({_CASE_ROWS_COLUMNS}) {_CASE_ROWS_FROM})"
+
+
+def case_rows_params(case: Case) -> dict[str, Any]:
+    return {
+        "case": case.pk,
+        "plan_statuses": [*CURRENT_KP_STATUSES, KPStatus.DRAFT],
+        "closed_assignments": list(CLOSED_ASSIGNMENT_STATUSES),
+        "exemption_active": Exemption.Status.ACTIVE,
+        "pa_complete": Potenzialanalyse.Status.COMPLETE,
+        "first_letter": LetterKind.EINL_KP_ERST,
+        "first_talk": AppointmentKind.ERSTGESPRAECH,
+        "bescheid": AssignmentVia.BESCHEID,
+        "open_bescheide": list(OPEN_BESCHEID_STATUSES),
+        "appointment_pending": AppointmentOutcome.PENDING,
+        "intervention": AppointmentKind.BERATERISCHE_INTERVENTION,
+        "approval_open": TeamLeadApproval.Status.OPEN,
+    }
 
 
 class CaseData:
@@ -253,8 +278,11 @@ class CaseData:
     would attach them, so reading them costs no query.
     """
 
-    def __init__(self, case: Case) -> None:
+    def __init__(self, case: Case, rows: list[Any] | None = None) -> None:
+        """`rows`: the row of `CASE_ROWS_JSON`, read by the caller's statement (else read on first use)."""
         self.case = case
+        if rows is not None:
+            self.__dict__["_rows"] = tuple(rows)
 
     @cached_property
     def facts(self) -> rf.CaseFacts:
@@ -262,22 +290,8 @@ class CaseData:
 
     @cached_property
     def _rows(self) -> tuple[Any, ...]:
-        params = {
-            "case": self.case.pk,
-            "plan_statuses": [*CURRENT_KP_STATUSES, KPStatus.DRAFT],
-            "closed_assignments": list(CLOSED_ASSIGNMENT_STATUSES),
-            "exemption_active": Exemption.Status.ACTIVE,
-            "pa_complete": Potenzialanalyse.Status.COMPLETE,
-            "first_letter": LetterKind.EINL_KP_ERST,
-            "first_talk": AppointmentKind.ERSTGESPRAECH,
-            "bescheid": AssignmentVia.BESCHEID,
-            "open_bescheide": list(OPEN_BESCHEID_STATUSES),
-            "appointment_pending": AppointmentOutcome.PENDING,
-            "intervention": AppointmentKind.BERATERISCHE_INTERVENTION,
-            "approval_open": TeamLeadApproval.Status.OPEN,
-        }
         with connection.cursor() as cursor:
-            execute_prepared(cursor, "case_rows", _CASE_ROWS_SQL, params)
+            execute_prepared(cursor, "case_rows", _CASE_ROWS_SQL, case_rows_params(self.case))
             row = cursor.fetchone()
         if row is None:
             raise Case.DoesNotExist(f"Fall {self.case.pk} nicht gefunden")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pghistory
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from cases.rows import Prepared, execute_prepared
+from cases.rows import Prepared, execute_prepared, history_context_wrapper, reads_only
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -84,3 +85,39 @@ def test_the_connection_plans_prepared_statements_once_not_per_call():
     with connection.cursor() as cursor:
         cursor.execute("SHOW plan_cache_mode")
         assert cursor.fetchone()[0] == "force_generic_plan"
+
+
+def test_reads_only_knows_a_statement_that_writes_or_locks():
+    assert reads_only(SQL)
+    assert reads_only("WITH x AS (SELECT 1) SELECT * FROM x")
+    assert not reads_only("WITH logged AS (INSERT INTO t (a) VALUES (1) RETURNING id) SELECT count(*) FROM logged")
+    assert not reads_only("SELECT id FROM t WHERE id = 1 FOR UPDATE")
+    assert not reads_only("UPDATE t SET a = 1")
+
+
+@pytest.mark.parametrize("prepare", [True, False], ids=["prepared", "not prepared"])
+def test_a_statement_that_only_reads_runs_without_pghistorys_context_one_that_writes_with_it(settings, prepare):
+    """pghistory puts set_config(...) in front of every statement not starting with SELECT (EXECUTE too); a
+    statement that only reads needs no context (it fires no trigger) and runs without it; one that writes keeps
+    it, so its triggers record who and where. Checked on the SQL the driver receives."""
+    settings.DB_PREPARED_STATEMENTS = prepare
+    case = CaseFactory()
+    sent = []
+
+    def driver_sees(execute, sql, params, many, context):
+        sent.append(sql)
+        return execute(sql, params, many, context)
+
+    writes = (
+        'WITH touched AS (UPDATE "cases_case" SET closed_on = closed_on WHERE id = %(case)s RETURNING id) '
+        "SELECT count(*) FROM touched"
+    )
+    with pghistory.context(user=None, url="/probe/"):
+        assert history_context_wrapper() in connection.execute_wrappers  # pghistory's wrapper, found by name
+        with connection.execute_wrapper(driver_sees):
+            assert run("probe_reads", "WITH one AS (SELECT 1) " + SQL, case=case.pk, team=case.team_id) == [(case.pk,)]
+            assert run("probe_writes", writes, case=case.pk) == [(1,)]
+        assert history_context_wrapper() in connection.execute_wrappers  # and put back
+    reading, writing = sent
+    assert "set_config('pghistory.context_id'" not in reading
+    assert "set_config('pghistory.context_id'" in writing

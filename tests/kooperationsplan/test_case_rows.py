@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from cases.models import Case, GesetzlicheVertretung, Potenzialanalyse
 from cases.rows import instance, json_columns
-from kooperationsplan.editor import measure_catalogue, plan_load, plan_versions
+from kooperationsplan.editor import editor_load, measure_catalogue, plan_load, plan_versions
 from kooperationsplan.facts import CLOSED_ASSIGNMENT_STATUSES, OPEN_BESCHEID_STATUSES, CaseData
 from kooperationsplan.models import (
     CURRENT_KP_STATUSES,
@@ -329,3 +329,32 @@ def test_the_editors_plan_versions_and_catalogue_are_what_the_orm_reads(case):
     catalogue = measure_catalogue(active)
     assert [(e.pk, e.title, e.traeger, e.art, e.duration_weeks) for e in catalogue.values()] == list(expected)
     assert inactive.pk in catalogue
+
+
+def test_the_editor_page_reads_in_one_statement_what_the_separate_statements_read(case):
+    """editor_load (the editor's GET) reads the plan, the versions, the catalogue and the case's rows in one
+    statement: each the same as plan_load, plan_versions, measure_catalogue and CaseData read on their own."""
+    inactive = MassnahmeFactory(active=False, title="Alte Maßnahme")
+    active = case.plans.get(status="ACTIVE")
+    MassnahmeZuweisungFactory(plan=active, via="SCHREIBEN", status="CANCELLED", massnahme=inactive)
+    for plan in case.plans.all():
+        with CaptureQueriesContext(connection) as reading:
+            loaded = editor_load(case, plan.pk)
+            facts = loaded.data.facts
+        assert len(reading.captured_queries) == 1
+        separate = plan_load(case, plan.pk)
+        same_rows([loaded.plan], [separate])
+        for name in ("content_items", "steps", "eigenbemuehungen", "assignments"):
+            same_rows(getattr(loaded.plan, name).all(), getattr(separate, name).all())
+        same_rows(
+            [row.massnahme for row in loaded.plan.assignments.all()],
+            [row.massnahme for row in separate.assignments.all()],
+        )
+        same_rows(loaded.versions, plan_versions(case))
+        assert loaded.catalogue == measure_catalogue(plan)
+        alone = CaseData(case)
+        assert loaded.data._rows == alone._rows
+        assert facts == alone.facts
+    assert any(entry.title == "Alte Maßnahme" for entry in editor_load(case, active.pk).catalogue.values())
+    with pytest.raises(Http404):
+        editor_load(CaseFactory(), active.pk)  # another case's plan is not found

@@ -37,6 +37,7 @@ from kooperationsplan.editor_forms import (
     StepForm,
     StepFormSet,
     field_html,
+    row_html,
 )
 from kooperationsplan.models import ContentItem, Eigenbemuehung, Kooperationsplan, MassnahmeZuweisung, Step
 from letters.models import Letter
@@ -848,10 +849,10 @@ def test_editor_query_count_does_not_grow_with_the_rows(client, draft, ifk_nord)
     assert ten == EDITOR_QUERIES
 
 
-# Session and user (2), case and access-log row in one statement (1), the plan with its four row sets in one (1),
-# the version list (1), the measure catalogue (1), the facts of the activation check in one statement (1:
-# facts.CaseData), the team in the page header (1), the session renewal (3).
-EDITOR_QUERIES = 11
+# Session and user (2), case and access-log row in one statement (1), the plan with its four row sets, the version
+# list, the measure catalogue and the case's rows for the activation check in one statement (1: editor_load), the
+# team in the page header (1), the session renewal (3).
+EDITOR_QUERIES = 8
 
 
 def test_other_users_in_the_team_see_the_same_editor(draft):
@@ -1079,3 +1080,110 @@ def test_field_html_writes_what_the_field_template_writes(data):
         assert any(kind[2] for kind in kinds)  # some with errors
     assert any(kind[3] for kind in kinds)  # some with help text
     assert any(kind[1] for kind in kinds)  # some required
+
+
+# --- The editor form in Python (editor_forms.form_html, row_html) -------------------------------------------
+
+ROW_TEMPLATES = {
+    StepForm: "kooperationsplan/editor/_step_row.html",
+    EigenbemuehungForm: "kooperationsplan/editor/_eb_row.html",
+    MassnahmeRowForm: "kooperationsplan/editor/_measure_row.html",
+}
+
+
+def _management(prefix, total):
+    return {f"{prefix}-TOTAL_FORMS": str(total), f"{prefix}-INITIAL_FORMS": "0"}
+
+
+def _editor_formsets(data):
+    """The form and the three formsets of the editor: unbound with hostile initial rows (data None) or bound
+    to `data` with errors in the form, in rows and (too many measures) in a formset."""
+    kwargs = {"form_kwargs": {"catalogue": CATALOGUE}}
+    if data is None:
+        step = {"text": HOSTILE_TEXT, "responsible": "JC", "due_on": date(2026, 7, 15)}
+        eb = {"kind": "BEWERBUNG", "description": HOSTILE_TEXT, "min_count": 3, "period": "MONAT"}
+        measure = {"massnahme": 2, "start_date": date(2026, 5, 4), "rueckmeldung_due": date(2026, 5, 1)}
+        return (
+            PlanContentForm(initial={"lock_version": 3, "naechstes_ziel": HOSTILE_TEXT, "nicht_relevant_SOLL_3": True}),
+            StepFormSet(initial=[step, {}], prefix="schritte"),
+            EigenbemuehungFormSet(initial=[eb], prefix="eb"),
+            MassnahmeFormSet(initial=[measure], prefix="massnahmen", **kwargs),
+        )
+    rows = {
+        **_management("schritte", 2),
+        **{f"schritte-0-{key}": value for key, value in (("text", HOSTILE_TEXT), ("responsible", "JC"))},
+        "schritte-1-due_on": "2026-02-30",
+        **_management("eb", 1),
+        **{f"eb-0-{key}": value for key, value in (("kind", "x"), ("min_count", "0"), ("description", "<i>"))},
+        **_management("massnahmen", MAX_ROWS + 1),
+        "massnahmen-0-massnahme": "1",
+        "massnahmen-0-start_date": "2026-05-01",
+        "massnahmen-0-rueckmeldung_due": "2026-06-01",
+    }
+    bound = {**data, **rows}
+    return (
+        PlanContentForm(bound),
+        StepFormSet(bound, prefix="schritte"),
+        EigenbemuehungFormSet(bound, prefix="eb"),
+        MassnahmeFormSet(bound, prefix="massnahmen", **kwargs),
+    )
+
+
+@pytest.mark.parametrize("data", [None, BOUND], ids=["unbound", "bound"])
+def test_row_html_writes_what_the_row_templates_write(data):
+    """editor_forms.row_html ({% editor_row %}) is _step_row.html, _eb_row.html and _measure_row.html in Python,
+    rows with hostile text, with and without errors; the htmx row fragment uses it too."""
+    seen = set()
+    for formset in _editor_formsets(data)[1:]:
+        for number, form in enumerate(formset.forms, start=1):
+            if data is not None:
+                form.is_valid()
+            reference = render_to_string(ROW_TEMPLATES[type(form)], {"form": form, "number": number})
+            assert _layout(row_html(form, number)) == _layout(reference)
+            seen.add((type(form), bool(form.errors)))
+    assert {kind for kind, _ in seen} == set(ROW_TEMPLATES)
+    if data is not None:  # every kind of row once with errors
+        assert {kind for kind, errors in seen if errors} == set(ROW_TEMPLATES)
+
+
+@pytest.mark.parametrize("conflict", [None, {"still_editable": True}, {"still_editable": False}])
+@pytest.mark.parametrize("data", [None, BOUND], ids=["unbound", "bound"])
+def test_form_html_writes_what_the_form_template_writes(rf, data, conflict):
+    """{% editor_form %} (editor_forms.form_html) is _form.html in Python: the sections, the three formsets with
+    their management forms, row and formset errors, the measures already assigned, the buttons; with hostile
+    text, in a conflict and out of one."""
+    from types import SimpleNamespace
+
+    from django.template import engines
+
+    from kooperationsplan.editor import MeasureContent
+
+    form, steps, ebs, measures = _editor_formsets(data)
+    if data is not None:
+        assert not any([part.is_valid() for part in (form, steps, ebs, measures)])
+        assert measures.non_form_errors()
+        assert form["lock_version"].errors
+    fixed = [
+        MeasureContent(2, "AGH <Garten> & mehr", "Träger „A“", date(2026, 4, 1), None, None, "BESCHEID_ISSUED"),
+    ]
+    context = {
+        "case": SimpleNamespace(pk=7),
+        "plan": SimpleNamespace(pk=11),
+        "form": form,
+        "steps": steps,
+        "ebs": ebs,
+        "measures": measures,
+        "fixed_measures": fixed,
+        "conflict": conflict,
+    }
+    request = rf.get("/")
+    reference = render_to_string("kooperationsplan/editor/_form.html", context, request=request)
+    ours = engines["django"].from_string("{% load editor %}{% editor_form %}").render(context, request)
+
+    def same_token(html):  # the CSRF token is masked differently on each use
+        return re.sub(r'name="csrfmiddlewaretoken" value="\w+"', 'name="csrfmiddlewaretoken" value=""', html)
+
+    assert _layout(same_token(ours)) == _layout(same_token(reference))
+    assert "AGH &lt;Garten&gt; &amp; mehr" in ours
+    assert "<b>" not in ours
+    assert ('id="kp-speichern"' in ours) is (not conflict or conflict["still_editable"])
