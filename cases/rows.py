@@ -21,6 +21,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any, TypeVar
 
+import pghistory.runtime
 from django.conf import settings
 from django.db.models import Model
 
@@ -136,12 +137,8 @@ _WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE|TRUNCATE)\b|\bFOR\s+(UPDATE
 
 
 def history_context_wrapper() -> Callable[..., Any] | None:
-    """pghistory's execute wrapper (the one its middleware and `pghistory.context` install), if installed."""
-    try:
-        from pghistory import runtime
-    except ImportError:  # pragma: no cover - pghistory is a dependency of the project
-        return None
-    return getattr(runtime, "_inject_history_context", None)
+    """pghistory's execute wrapper (the one its middleware and `pghistory.context` install)."""
+    return getattr(pghistory.runtime, "_inject_history_context", None)
 
 
 def reads_only(sql: str) -> bool:

@@ -32,6 +32,7 @@ from kooperationsplan.editor_forms import (
     EDITOR_KINDS,
     MAX_ROWS,
     MEASURES_PREFIX,
+    ROW_KINDS,
     STEPS_PREFIX,
     ActivationForm,
     ActivationPreviewForm,
@@ -887,27 +888,16 @@ def plan_preview(request: HttpRequest, case_id: int, plan_id: int) -> HttpRespon
     return render(request, f"{TEMPLATES}/_preview.html", {"preview": preview(content, plan)})
 
 
-ROWS = {
-    "schritt": (StepFormSet, STEPS_PREFIX, "Schritt", "Schritte"),
-    "massnahme": (MassnahmeFormSet, MEASURES_PREFIX, "Maßnahme", "Maßnahmen"),
-    "eigenbemuehung": (
-        EigenbemuehungFormSet,
-        EB_PREFIX,
-        "Eigenbemühung",
-        "Eigenbemühungen",
-    ),
-}
-
-
 def plan_row(request: HttpRequest, case_id: int, plan_id: int, kind: str) -> HttpResponse:
     """An empty formset row (htmx, hx-swap="beforeend") and the new TOTAL_FORMS (hx-swap-oob)."""
     case = case_get_for_view(request, case_id)
     if refused := _method_not_allowed(request, "GET"):
         return refused
     plan = plan_load(case, plan_id)
-    if kind not in ROWS:
+    if kind not in ROW_KINDS:
         raise Http404("Unbekannte Zeilenart")
-    formset_class, prefix, noun, plural = ROWS[kind]
+    formset_class, prefix, plural = ROW_KINDS[kind]
+    noun = formset_class.form.row_legend
     formset_kwargs = {"form_kwargs": _measure_kwargs(measure_catalogue(plan))} if kind == "massnahme" else {}
     index_form = RowIndexForm({"index": request.GET.get(f"{prefix}-TOTAL_FORMS", "")})
     if not index_form.is_valid():

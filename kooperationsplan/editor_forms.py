@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date, timedelta
-from html import escape as html_escape
 from typing import Any
 
 from django import forms
@@ -17,9 +16,9 @@ from django.core.exceptions import ValidationError
 from django.forms import formset_factory
 from django.forms.renderers import DjangoTemplates
 from django.utils import timezone
-from django.utils.functional import Promise
 from django.utils.safestring import SafeString
 
+from kooperationsplan.markup import esc
 from kooperationsplan.models import (
     MANDATORY_SOLL_KINDS,
     OPTIONAL_SOLL_KINDS,
@@ -106,44 +105,40 @@ OPTION_TEMPLATE = f"{WIDGETS}select_option.html"
 FORM_TEMPLATE = "django/forms/div.html"
 
 
-def _esc(value: Any) -> str:
-    """django.utils.html.conditional_escape without its lazy-argument wrapper (a third of the widgets' time):
-    safe strings as they are, anything else through html.escape, which Django's escape uses too."""
-    if isinstance(value, Promise):
-        value = str(value)
-    as_html = getattr(value, "__html__", None)
-    return as_html() if as_html is not None else html_escape(str(value), quote=True)
+def _errors(errors: Any) -> str:
+    """An error list as the templates' `errors|join:" "` writes it."""
+    return " ".join(esc(error) for error in errors)
 
 
 def _attrs(attrs: dict[str, Any]) -> str:
     """django/forms/widgets/attrs.html: False leaves the attribute out, True writes it without a value."""
     return "".join(
-        f" {_esc(name)}" + ("" if value is True else f'="{_esc(value)}"')
+        f" {esc(name)}" + ("" if value is True else f'="{esc(value)}"')
         for name, value in attrs.items()
         if value is not False
     )
 
 
 def _input(widget: dict[str, Any]) -> str:
-    value = "" if widget["value"] is None else f' value="{_esc(widget["value"])}"'
-    name = _esc(widget["name"])
-    return f'<input type="{_esc(widget["type"])}" name="{name}"{value}{_attrs(widget["attrs"])}>'
+    value = "" if widget["value"] is None else f' value="{esc(widget["value"])}"'
+    name = esc(widget["name"])
+    return f'<input type="{esc(widget["type"])}" name="{name}"{value}{_attrs(widget["attrs"])}>'
 
 
 def _textarea(widget: dict[str, Any]) -> str:
-    value = _esc(widget["value"]) if widget["value"] else ""
-    return f'<textarea name="{_esc(widget["name"])}"{_attrs(widget["attrs"])}>\n{value}</textarea>'
+    value = esc(widget["value"]) if widget["value"] else ""
+    return f'<textarea name="{esc(widget["name"])}"{_attrs(widget["attrs"])}>\n{value}</textarea>'
 
 
 def _select(widget: dict[str, Any]) -> str | None:
-    parts = [f'<select name="{_esc(widget["name"])}"{_attrs(widget["attrs"])}>']
+    parts = [f'<select name="{esc(widget["name"])}"{_attrs(widget["attrs"])}>']
     for group_name, options, _ in widget["optgroups"]:
         if group_name:
-            parts.append(f'\n  <optgroup label="{_esc(group_name)}">')
+            parts.append(f'\n  <optgroup label="{esc(group_name)}">')
         for option in options:
             if option["template_name"] != OPTION_TEMPLATE:
                 return None
-            value, label = _esc(option["value"]), _esc(option["label"])
+            value, label = esc(option["value"]), esc(option["label"])
             parts.append(f'\n  <option value="{value}"{_attrs(option["attrs"])}>{label}</option>\n')
         if group_name:
             parts.append("\n  </optgroup>")
@@ -182,14 +177,13 @@ REQUIRED_NOTE = ' <span class="small text-body-secondary">(Pflichtangabe)</span>
 def field_html(field: forms.BoundField) -> SafeString:
     if field.is_hidden:
         return SafeString(str(field))  # Django's widget HTML, escaped by the renderer
-    auto_id = _esc(field.auto_id)
+    auto_id = esc(field.auto_id)
     parts = []
     if field.help_text:
-        parts.append(f'<div id="{auto_id}_helptext" class="form-text">{_esc(field.help_text)}</div>')
+        parts.append(f'<div id="{auto_id}_helptext" class="form-text">{esc(field.help_text)}</div>')
     if field.errors:
-        errors = " ".join(_esc(error) for error in field.errors)
-        parts.append(f'<div id="{auto_id}_error" class="invalid-feedback d-block">{errors}</div>')
-    label_for, label = _esc(field.id_for_label), _esc(field.label)
+        parts.append(f'<div id="{auto_id}_error" class="invalid-feedback d-block">{_errors(field.errors)}</div>')
+    label_for, label = esc(field.id_for_label), esc(field.label)
     if field.widget_type == "checkbox":
         body = [str(field), f'<label class="form-check-label" for="{label_for}">{label}</label>', *parts]
         return SafeString('<div class="form-check mb-2">' + "\n".join(body) + "</div>")
@@ -324,7 +318,8 @@ class PlanContentForm(BootstrapMixin, forms.Form):
 class StepForm(BootstrapMixin, forms.Form):
     """A next step (001 §5). No id field: the service replaces the plan's own rows (T6)."""
 
-    # How `row_html` lays the row out (_step_row.html): a field on its own, or a Bootstrap row of columns.
+    # The row's name (legend, "entfernen" box, "hinzufügen" button) and how `row_html` lays it out
+    # (_step_row.html): a field on its own, or a Bootstrap row of columns.
     row_legend = "Schritt"
     row_layout = ((("col-12", "text"), ("col-md-4", "responsible"), ("col-md-4", "due_on"), ("col-md-4", "done_on")),)
     row_removed_note = "Dieser Schritt wird beim Speichern entfernt."
@@ -443,13 +438,11 @@ class MassnahmeRowForm(BootstrapMixin, forms.Form):
 class RowFormSet(forms.BaseFormSet):
     """Rows of plain forms; the DELETE box of each row gets an accessible name ("Schritt 2 entfernen")."""
 
-    noun = "Zeile"
-
     def add_fields(self, form: forms.Form, index: int | None) -> None:
         super().add_fields(form, index)
         if "DELETE" in form.fields:
             number = "" if index is None else f" {index + 1}"
-            form.fields["DELETE"].label = f"{self.noun}{number} entfernen"
+            form.fields["DELETE"].label = f"{self.form.row_legend}{number} entfernen"
             form.fields["DELETE"].widget.attrs["class"] = "form-check-input row-delete"
 
     def new_row(self, index: int) -> forms.Form:
@@ -466,18 +459,6 @@ class RowFormSet(forms.BaseFormSet):
         return form
 
 
-class StepRows(RowFormSet):
-    noun = "Schritt"
-
-
-class EigenbemuehungRows(RowFormSet):
-    noun = "Eigenbemühung"
-
-
-class MassnahmeRows(RowFormSet):
-    noun = "Maßnahme"
-
-
 _ROWS = {
     "extra": 0,
     "can_delete": True,
@@ -486,9 +467,16 @@ _ROWS = {
     "absolute_max": MAX_ROWS,
     "renderer": RENDERER,  # for the rows and the management form
 }
-StepFormSet = formset_factory(StepForm, formset=StepRows, **_ROWS)
-EigenbemuehungFormSet = formset_factory(EigenbemuehungForm, formset=EigenbemuehungRows, **_ROWS)
-MassnahmeFormSet = formset_factory(MassnahmeRowForm, formset=MassnahmeRows, **_ROWS)
+StepFormSet = formset_factory(StepForm, formset=RowFormSet, **_ROWS)
+EigenbemuehungFormSet = formset_factory(EigenbemuehungForm, formset=RowFormSet, **_ROWS)
+MassnahmeFormSet = formset_factory(MassnahmeRowForm, formset=RowFormSet, **_ROWS)
+
+# The formsets by the kind of row the "hinzufügen" button asks for (kp:plan_row): formset, prefix, plural.
+ROW_KINDS: dict[str, tuple[type[forms.BaseFormSet], str, str]] = {
+    "schritt": (StepFormSet, STEPS_PREFIX, "Schritte"),
+    "eigenbemuehung": (EigenbemuehungFormSet, EB_PREFIX, "Eigenbemühungen"),
+    "massnahme": (MassnahmeFormSet, MEASURES_PREFIX, "Maßnahmen"),
+}
 
 
 class ActivationForm(BootstrapMixin, forms.Form):
@@ -564,16 +552,12 @@ def _day(value: date | None) -> str:
     return "" if value is None else value.strftime("%d.%m.%Y")
 
 
-def _errors(errors: Any) -> str:
-    return " ".join(_esc(error) for error in errors)
-
-
 def row_html(form: forms.Form, number: int) -> SafeString:
     """One row of a formset: legend, row errors, the fields as the form's `row_layout` places them, and the
     "entfernen" box."""
     parts = [
-        f'<fieldset class="formset-row border rounded p-3 mb-3" id="{_esc(form.prefix)}-zeile">',
-        f'<legend class="fs-6 fw-semibold float-none w-auto px-1 mb-1">{_esc(form.row_legend)} {int(number)}</legend>',
+        f'<fieldset class="formset-row border rounded p-3 mb-3" id="{esc(form.prefix)}-zeile">',
+        f'<legend class="fs-6 fw-semibold float-none w-auto px-1 mb-1">{esc(form.row_legend)} {int(number)}</legend>',
     ]
     if form.non_field_errors():
         parts.append(f'<div class="alert alert-danger py-2" role="alert">{_errors(form.non_field_errors())}</div>')
@@ -584,20 +568,23 @@ def row_html(form: forms.Form, number: int) -> SafeString:
             columns = "".join(f'<div class="{column}">{field_html(form[name])}</div>' for column, name in part)
             parts.append(f'<div class="row g-2">{columns}</div>')
     parts.append(field_html(form["DELETE"]))
-    parts.append(f'<p class="delete-note small text-danger mb-0" hidden>{_esc(form.row_removed_note)}</p></fieldset>')
+    parts.append(f'<p class="delete-note small text-danger mb-0" hidden>{esc(form.row_removed_note)}</p></fieldset>')
     return SafeString("\n".join(parts))
 
 
-def _formset_html(formset: forms.BaseFormSet, rows_id: str, add_url: str, add_label: str) -> str:
+def _formset_html(formset: forms.BaseFormSet, add_url: str) -> str:
+    """Management form, formset errors, the rows (in `<prefix>-zeilen`) and the "hinzufügen" button."""
+    rows_id = esc(f"{formset.prefix}-zeilen")
     parts = [str(formset.management_form)]
     if formset.non_form_errors():
         parts.append(f'<div class="alert alert-danger" role="alert">{_errors(formset.non_form_errors())}</div>')
     rows = "".join(row_html(form, number) for number, form in enumerate(formset.forms, start=1))
     parts.append(f'<div id="{rows_id}" class="formset-rows">{rows}</div>')
-    total_id = _esc(f"id_{formset.prefix}-TOTAL_FORMS")
+    total_id = esc(f"id_{formset.prefix}-TOTAL_FORMS")
+    label = esc(f"{formset.form.row_legend} hinzufügen")
     parts.append(
-        f'<button type="button" class="btn btn-outline-primary btn-sm" hx-get="{_esc(add_url)}"'
-        f' hx-include="#{total_id}" hx-target="#{rows_id}" hx-swap="beforeend">{add_label}</button>'
+        f'<button type="button" class="btn btn-outline-primary btn-sm" hx-get="{esc(add_url)}"'
+        f' hx-include="#{total_id}" hx-target="#{rows_id}" hx-swap="beforeend">{label}</button>'
     )
     return "\n".join(parts)
 
@@ -615,8 +602,8 @@ def form_html(
 ) -> SafeString:
     """The editor form (_form.html). `urls`: "save", "cancel" and the "add row" URL of each formset by prefix."""
     parts = [
-        f'<form id="kp-form" method="post" action="{_esc(urls["save"])}" novalidate>',
-        f'<input type="hidden" name="csrfmiddlewaretoken" value="{_esc(csrf_token)}">',
+        f'<form id="kp-form" method="post" action="{esc(urls["save"])}" novalidate>',
+        f'<input type="hidden" name="csrfmiddlewaretoken" value="{esc(csrf_token)}">',
         str(form["lock_version"]),
     ]
     if form.non_field_errors() or form["lock_version"].errors:
@@ -625,7 +612,7 @@ def form_html(
     if conflict:
         parts.append('<h2 class="h5">Ihre Eingaben (nicht gespeichert)</h2>')
     for section in form.sections():
-        parts.append(f'<fieldset class="mb-4"><legend class="h5">{_esc(section["legend"])}</legend>')
+        parts.append(f'<fieldset class="mb-4"><legend class="h5">{esc(section["legend"])}</legend>')
         for item in section["items"]:
             parts.append(field_html(item["text"]))
             if item["not_relevant"] is not None:
@@ -634,12 +621,12 @@ def form_html(
     parts += [
         '<fieldset class="mb-4"><legend class="h5">Nächstes Ziel und nächste Schritte</legend>',
         field_html(form["naechstes_ziel"]),
-        _formset_html(steps, "schritte-zeilen", urls[STEPS_PREFIX], "Schritt hinzufügen"),
+        _formset_html(steps, urls[STEPS_PREFIX]),
         "</fieldset>",
         '<fieldset class="mb-4"><legend class="h5">Eigenbemühungen (R-EB-1)</legend>',
         '<p class="small">Für jede Eigenbemühung: Art, Mindestanzahl, Zeitraum und wie und bis wann sie nachgewiesen'
         " wird.</p>",
-        _formset_html(ebs, "eb-zeilen", urls[EB_PREFIX], "Eigenbemühung hinzufügen"),
+        _formset_html(ebs, urls[EB_PREFIX]),
         "</fieldset>",
         '<fieldset class="mb-4"><legend class="h5">Maßnahmen und Arbeitsgelegenheiten (Soll-Inhalt 1, R-ZUW-1)'
         "</legend>",
@@ -648,14 +635,14 @@ def form_html(
     ]
     if fixed_measures:
         listed = "".join(
-            f"<li>{_esc(measure.title)} ({_esc(measure.traeger)}), {_day(measure.start_date)} bis"
+            f"<li>{esc(measure.title)} ({esc(measure.traeger)}), {_day(measure.start_date)} bis"
             f" {_day(measure.end_date)}</li>"
             for measure in fixed_measures
         )
         parts.append('<p class="small mb-1">Bereits zugewiesen (hier nicht änderbar):</p>')
         parts.append(f'<ul class="small" id="zugewiesene-massnahmen">{listed}</ul>')
     parts += [
-        _formset_html(measures, "massnahmen-zeilen", urls[MEASURES_PREFIX], "Maßnahme hinzufügen"),
+        _formset_html(measures, urls[MEASURES_PREFIX]),
         "</fieldset>",
         '<fieldset class="mb-4"><legend class="h5">Checkliste zum Beratungsgespräch</legend>',
         *(field_html(field) for field in form.checklist_fields()),
@@ -666,7 +653,7 @@ def form_html(
         parts.append(
             '<div class="d-flex gap-2 align-items-center">'
             f'<button type="submit" class="btn btn-primary" id="kp-speichern">{label}</button>'
-            f'<a class="btn btn-link" href="{_esc(urls["cancel"])}">Abbrechen</a></div>'
+            f'<a class="btn btn-link" href="{esc(urls["cancel"])}">Abbrechen</a></div>'
         )
     parts.append("</form>")
     return SafeString("\n".join(parts))

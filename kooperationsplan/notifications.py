@@ -112,9 +112,14 @@ def _team(row: Sequence[object]) -> Team:
 _HEADER_TEAM_SQL = 'SELECT t.id, t.jobcenter_id, t.name FROM "cases_team" t WHERE t.id = %(team)s'
 
 
+def _header_team_missing(user: User) -> bool:
+    """The user has a team the header shows that is not loaded yet."""
+    return user.team_id is not None and not User._meta.get_field("team").is_cached(user)
+
+
 def _header_team_load(user: User) -> None:
     """The team the header shows, when the badge needs no count (prepared, like the count with the team)."""
-    if user.team_id is None or User._meta.get_field("team").is_cached(user):
+    if not _header_team_missing(user):
         return
     with connection.cursor() as cursor:
         execute_prepared(cursor, "header_team", _HEADER_TEAM_SQL, {"team": user.team_id})
@@ -142,8 +147,7 @@ class NotificationBadge:
         if self.known_count is not None:
             _header_team_load(user)
             return self.known_count
-        load_team = user.team_id is not None and not User._meta.get_field("team").is_cached(user)
-        count, team = notifications_pending_count(user, on=timezone.localdate(), with_team=load_team)
+        count, team = notifications_pending_count(user, on=timezone.localdate(), with_team=_header_team_missing(user))
         if team is not None:
             user.team = team
         return count

@@ -10,14 +10,11 @@ from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
-from kooperationsplan.editor_forms import EB_PREFIX, MEASURES_PREFIX, STEPS_PREFIX, field_html, form_html, row_html
+from kooperationsplan.editor_forms import ROW_KINDS, field_html, form_html, row_html
 
 register = template.Library()
 register.simple_tag(field_html, name="editor_field")
 register.simple_tag(row_html, name="editor_row")
-
-# The "hinzufügen" button of each formset asks for a row of this kind (kp:plan_row).
-ROW_KINDS = {STEPS_PREFIX: "schritt", EB_PREFIX: "eigenbemuehung", MEASURES_PREFIX: "massnahme"}
 
 
 @register.simple_tag(takes_context=True)
@@ -26,7 +23,7 @@ def editor_form(context: template.Context) -> SafeString:
     urls: dict[str, Any] = {
         "save": reverse("kp:plan_edit", args=(case_id, plan_id)),
         "cancel": reverse("kp:plans", args=(case_id,)),
-        **{prefix: reverse("kp:plan_row", args=(case_id, plan_id, kind)) for prefix, kind in ROW_KINDS.items()},
+        **{prefix: reverse("kp:plan_row", args=(case_id, plan_id, kind)) for kind, (_, prefix, _) in ROW_KINDS.items()},
     }
     return form_html(
         form=context["form"],
