@@ -358,7 +358,16 @@ class Case(models.Model):
                 fields=["elb"], condition=Q(closed_on__isnull=True), name="case_one_open_case_per_elb"
             ),
         ]
-        indexes = [models.Index(fields=["team", "closed_on"], name="case_team_open_idx")]
+        indexes = [
+            models.Index(fields=["team", "closed_on"], name="case_team_open_idx"),
+            # An IFK's open cases in a team, without visiting the table (the worklist's scope, case_scope_sql).
+            models.Index(
+                fields=["responsible", "team"],
+                include=["id"],
+                condition=Q(closed_on__isnull=True),
+                name="case_open_by_ifk_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Fall {self.pk} – {self.elb}"

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import cast
+from functools import lru_cache
+from typing import Any, cast
 
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -62,8 +63,12 @@ def case_scope_sql(user: User, case_alias: str) -> tuple[str, dict[str, object]]
 
 # The case of a case view with eLb, team and responsible IFK, and its access-log row, in one statement: every
 # case page asks for it first (bench/RESULTS.md "Pages"). The scope is `case_scope_sql`; the row is written
-# whether the case was found (granted) or not (denied), in the same statement, so it cannot be skipped.
-def _case_for_view_sql(scope: str) -> str:
+# whether the case was found (granted) or not (denied), in the same statement, so it cannot be skipped. A page may
+# read its own rows in the same statement (`case_get_for_view_with`): each of its columns is read only for a case
+# that was found, and is NULL otherwise.
+@lru_cache(maxsize=64)
+def _case_for_view_sql(scope: str, columns: tuple[str, ...] = ()) -> str:
+    own = "".join(f",\n    CASE WHEN found.case_row IS NOT NULL THEN {column} END" for column in columns)
     return f"""
 WITH found AS (
     SELECT {json_columns(Case, "c")} AS case_row, {json_columns(Elb, "e")} AS elb_row,
@@ -80,17 +85,31 @@ logged AS (
         CASE WHEN EXISTS (SELECT 1 FROM found) THEN %(granted)s ELSE %(denied)s END
     RETURNING id
 )
-SELECT found.case_row, found.elb_row, found.team_row, found.responsible_row, (SELECT count(*) FROM logged)
+SELECT found.case_row, found.elb_row, found.team_row, found.responsible_row, (SELECT count(*) FROM logged){own}
 FROM (SELECT 1) one LEFT JOIN found ON TRUE
-"""  # noqa: S608 (names from the models' meta, the scope from case_scope_sql; values are parameters)
+"""  # noqa: S608 (names from the models' meta, the scope from case_scope_sql, the columns from the caller's code)
 
 
 def case_get_for_view(request: HttpRequest, case_id: int) -> Case:
     """The case for a case view, with exactly one access log row (granted or denied)."""
+    return case_get_for_view_with(request, case_id)[0]
+
+
+def case_get_for_view_with(
+    request: HttpRequest,
+    case_id: int,
+    name: str = "case_for_view",
+    columns: tuple[str, ...] = (),
+    params: dict[str, Any] | None = None,
+) -> tuple[Case, tuple[Any, ...]]:
+    """`case_get_for_view`, and in the same statement a page's own columns: `columns` are SQL expressions (the
+    caller's code, never input) over `%(case)s` and `params`, returned in their order. The pages every IFK
+    opens all day read their rows this way, one round trip fewer (bench/RESULTS.md "Pages")."""
     user = cast(User, request.user)
-    scope, params = case_scope_sql(user, "c")
+    scope, scope_params = case_scope_sql(user, "c")
     match = request.resolver_match
-    params |= {
+    values: dict[str, Any] = {
+        **scope_params,
         "case": case_id,
         "user": user.pk,
         "view": match.view_name if match else "",
@@ -98,9 +117,12 @@ def case_get_for_view(request: HttpRequest, case_id: int) -> Case:
         "granted": AccessLog.Outcome.GRANTED,
         "denied": AccessLog.Outcome.DENIED,
     }
+    for key, value in (params or {}).items():
+        if values.setdefault(key, value) != value:
+            raise ValueError(f"Parameter {key} ist schon anders belegt")
     with connection.cursor() as cursor:
-        execute_prepared(cursor, "case_for_view", _case_for_view_sql(scope), params)
-        case_values, elb, team, responsible, logged = cursor.fetchone()
+        execute_prepared(cursor, name, _case_for_view_sql(scope, columns), values)
+        case_values, elb, team, responsible, logged, *own = cursor.fetchone()
     if logged != 1:
         raise RuntimeError("Zugriffsprotokoll nicht geschrieben")
     case = instance(Case, case_values)
@@ -109,7 +131,7 @@ def case_get_for_view(request: HttpRequest, case_id: int) -> Case:
     case.elb = instance(Elb, elb)
     case.team = instance(Team, team)
     case.responsible = instance(User, responsible)
-    return case
+    return case, tuple(own)
 
 
 def case_list_caseload(

@@ -2,7 +2,8 @@
 Fortschreibung, read-only older versions, and the comparison of two versions.
 
 Every view loads the case through `case_get_for_view` first (team scoping with 404 and one access-log
-row, T1/T2), so even a wrong HTTP method on another team's case answers 404. Views are thin: they
+row, T1/T2; the editor's GET reads its rows in the same statement, `editor_load`), so even a wrong HTTP method
+on another team's case answers 404. Views are thin: they
 validate input with editor_forms and call the services, which ask rules/. A save against an older
 `lock_version` is refused by the service and answered with a conflict page that keeps the input (T7).
 """
@@ -25,7 +26,7 @@ from django.utils import timezone
 
 from cases.models import Case, CooperationMode, Role, User
 from cases.rows import execute_prepared, instance, instances, json_columns, json_rows, prefetched
-from cases.selectors import case_get_for_view
+from cases.selectors import case_get_for_view, case_get_for_view_with
 from kooperationsplan import services
 from kooperationsplan.editor_forms import (
     EB_PREFIX,
@@ -629,31 +630,34 @@ def plan_versions(case: Case) -> list[Kooperationsplan]:
         return instances(Kooperationsplan, cursor.fetchone()[0])
 
 
-# What the editor page shows, in one statement: the plan as `plan_load` reads it, the versions as
-# `plan_versions`, the catalogue as `measure_catalogue` and the case's rows for the activation check as
-# `CaseData` (each the same SQL, as one JSON value; test_case_rows.py compares the results).
-_EDITOR_SQL = (
-    f"SELECT (SELECT json_build_array({_PLAN_COLUMNS}) {_PLAN_FROM}), {_VERSIONS_JSON}, {_CATALOGUE_JSON},"
-    f" {CASE_ROWS_JSON}"
+# What the editor page shows, in the statement of `case_get_for_view`: the plan as `plan_load` reads it, the
+# versions as `plan_versions`, the catalogue as `measure_catalogue` and the case's rows for the activation check
+# as `CaseData` (each the same SQL, as one JSON value; test_case_rows.py compares the results).
+_EDITOR_COLUMNS = (
+    f"(SELECT json_build_array({_PLAN_COLUMNS}) {_PLAN_FROM})",
+    _VERSIONS_JSON,
+    _CATALOGUE_JSON,
+    CASE_ROWS_JSON,
 )
 
 
 @dataclass(frozen=True)
 class EditorRows:
+    case: Case
     plan: Kooperationsplan
     versions: list[Kooperationsplan]
     catalogue: dict[int, CatalogueEntry]
     data: CaseData
 
 
-def editor_load(case: Case, plan_id: int) -> EditorRows:
-    """The plan, its versions, the measure catalogue and the case's rows (one statement); 404 for a plan of
-    another case."""
-    with connection.cursor() as cursor:
-        params = {**case_rows_params(case), "plan": plan_id}
-        execute_prepared(cursor, "editor_rows", _EDITOR_SQL, params)
-        plan_row, versions, catalogue, case_rows = cursor.fetchone()
+def editor_load(request: HttpRequest, case_id: int, plan_id: int) -> EditorRows:
+    """The case (`case_get_for_view`: scoped, with its access-log row), the plan, its versions, the measure
+    catalogue and the case's rows, in one statement; 404 for a case out of scope or a plan of another case."""
+    case, (plan_row, versions, catalogue, case_rows) = case_get_for_view_with(
+        request, case_id, "editor", _EDITOR_COLUMNS, {**case_rows_params(case_id), "plan": plan_id}
+    )
     return EditorRows(
+        case=case,
         plan=_plan_from_row(case, plan_row),
         versions=instances(Kooperationsplan, versions),
         catalogue=_catalogue(catalogue),
@@ -818,12 +822,12 @@ def _method_not_allowed(request: HttpRequest, *allowed: str) -> HttpResponse | N
 
 def plan_edit(request: HttpRequest, case_id: int, plan_id: int) -> HttpResponse:
     """GET: the editor (DRAFT, UNDER_REVIEW) or the read-only version. POST: save the content (T6, T7, T8)."""
+    if request.method == "GET":
+        loaded = editor_load(request, case_id, plan_id)
+        return _render(request, loaded.case, loaded.plan, loaded=loaded)
     case = case_get_for_view(request, case_id)
     if refused := _method_not_allowed(request, "GET", "POST"):
         return refused
-    if request.method == "GET":
-        loaded = editor_load(case, plan_id)
-        return _render(request, case, loaded.plan, loaded=loaded)
 
     plan = plan_load(case, plan_id)
     user = _require_writer(request)

@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import Any
 
 from django.db import connection
+from django.http import HttpRequest
 
 from cases.models import (
     Case,
@@ -23,6 +24,7 @@ from cases.models import (
     Team,
 )
 from cases.rows import execute_prepared, instance, instances, json_columns, json_rows, prefetched
+from cases.selectors import case_get_for_view_with
 from kooperationsplan.models import (
     CURRENT_KP_STATUSES,
     Appointment,
@@ -253,9 +255,9 @@ _CASE_ROWS_SQL = f"SELECT {_CASE_ROWS_COLUMNS} {_CASE_ROWS_FROM}"
 CASE_ROWS_JSON = f"(SELECT json_build_array({_CASE_ROWS_COLUMNS}) {_CASE_ROWS_FROM})"
 
 
-def case_rows_params(case: Case) -> dict[str, Any]:
+def case_rows_params(case_id: int) -> dict[str, Any]:
     return {
-        "case": case.pk,
+        "case": case_id,
         "plan_statuses": [*CURRENT_KP_STATUSES, KPStatus.DRAFT],
         "closed_assignments": list(CLOSED_ASSIGNMENT_STATUSES),
         "exemption_active": Exemption.Status.ACTIVE,
@@ -291,7 +293,7 @@ class CaseData:
     @cached_property
     def _rows(self) -> tuple[Any, ...]:
         with connection.cursor() as cursor:
-            execute_prepared(cursor, "case_rows", _CASE_ROWS_SQL, case_rows_params(self.case))
+            execute_prepared(cursor, "case_rows", _CASE_ROWS_SQL, case_rows_params(self.case.pk))
             row = cursor.fetchone()
         if row is None:
             raise Case.DoesNotExist(f"Fall {self.case.pk} nicht gefunden")
@@ -393,6 +395,13 @@ class CaseData:
             # As `ORDER BY closed_at DESC` in PostgreSQL: a resolved escalation without a date comes first.
             return None
         return max(day for day in resolved if day is not None).date()
+
+
+def case_data_for_view(request: HttpRequest, case_id: int) -> CaseData:
+    """The case as `case_get_for_view` reads it (scoped, with its access-log row) and its rows (`CaseData`), in
+    one statement: the case pages all show the header, which reads the rows."""
+    case, (rows,) = case_get_for_view_with(request, case_id, "case_data", (CASE_ROWS_JSON,), case_rows_params(case_id))
+    return CaseData(case, rows)
 
 
 def case_facts(case: Case, data: CaseData | None = None) -> rf.CaseFacts:

@@ -43,7 +43,10 @@ CURRENT_KP_STATUSES = (KPStatus.ACTIVE, KPStatus.UNDER_REVIEW, KPStatus.DISPUTED
 class Kooperationsplan(models.Model):
     """One version of the Kooperationsplan of a case."""
 
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="plans", verbose_name="Fall")
+    # Indexed by kp_case_idx (Meta.indexes), which also carries the columns the worklist reads.
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, related_name="plans", verbose_name="Fall", db_index=False
+    )
     version_number = models.PositiveIntegerField("Version")
     predecessor = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="successor", verbose_name="Vorversion"
@@ -116,6 +119,9 @@ class Kooperationsplan(models.Model):
                 condition=Q(status__in=["ACTIVE", "UNDER_REVIEW"]),
                 name="kp_current_review_due_idx",
             ),
+            # A case's plans (the foreign key's index), with what the worklist's per-case look-ups read, so they
+            # need not visit the table (kooperationsplan.worklist, docs/decisions/0009).
+            models.Index(fields=["case"], include=["id", "status", "review_due", "version_number"], name="kp_case_idx"),
         ]
 
     def __str__(self) -> str:
@@ -246,7 +252,10 @@ class Eigenbemuehung(models.Model):
 
     NachweisForm = EigenbemuehungNachweisForm
 
-    plan = models.ForeignKey(Kooperationsplan, on_delete=models.CASCADE, related_name="eigenbemuehungen")
+    # Indexed by eb_plan_idx (Meta.indexes).
+    plan = models.ForeignKey(
+        Kooperationsplan, on_delete=models.CASCADE, related_name="eigenbemuehungen", db_index=False
+    )
     kind = models.CharField("Art", max_length=12, choices=Kind.choices)
     description = models.TextField("Beschreibung (Ich-Perspektive)", blank=True)
     min_count = models.PositiveSmallIntegerField("mindestens (Anzahl)")
@@ -273,6 +282,8 @@ class Eigenbemuehung(models.Model):
                 condition=Q(nachweis_due_day__gte=1, nachweis_due_day__lte=28), name="eb_due_day_range"
             ),
         ]
+        # A plan's Eigenbemühungen (the foreign key's index), with the id the worklist's Nachweis look-up needs.
+        indexes = [models.Index(fields=["plan"], include=["id"], name="eb_plan_idx")]
 
     def __str__(self) -> str:
         return f"{self.min_count} {self.get_kind_display()} {self.get_period_display()}"
@@ -302,7 +313,16 @@ class EigenbemuehungNachweis(models.Model):
                 name="nachweis_received_with_count",
             ),
         ]
-        indexes = [models.Index(fields=["due_on"], condition=Q(received_on__isnull=True), name="nachweis_open_due_idx")]
+        indexes = [
+            models.Index(fields=["due_on"], condition=Q(received_on__isnull=True), name="nachweis_open_due_idx"),
+            # The open Nachweise of an Eigenbemühung with what the worklist shows (kooperationsplan.worklist).
+            models.Index(
+                fields=["eigenbemuehung", "due_on"],
+                include=["id", "period_start", "period_end"],
+                condition=Q(received_on__isnull=True),
+                name="nachweis_open_by_eb_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Nachweis {self.period_start:%d.%m.%Y}–{self.period_end:%d.%m.%Y}"

@@ -25,7 +25,7 @@ from cases.selectors import case_get_for_view
 from kooperationsplan import escalations, exemptions, measures, schlichtung, services
 from kooperationsplan import forms as kp_forms
 from kooperationsplan.actions import Action, case_next_actions
-from kooperationsplan.facts import CaseData
+from kooperationsplan.facts import CaseData, case_data_for_view
 from kooperationsplan.models import (
     Appointment,
     EigenbemuehungNachweis,
@@ -71,8 +71,8 @@ def _page(
 
 @require_http_methods(["GET"])
 def case_overview(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = case_get_for_view(request, case_id)
-    data = CaseData(case)  # the case's rows, read once for the header, the next actions and the escalations
+    data = case_data_for_view(request, case_id)  # the rows, read once for header, next actions and escalations
+    case = data.case
     actions = case_next_actions(case, on=timezone.localdate(), data=data)
     return _page(
         request,
@@ -89,7 +89,8 @@ def case_overview(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def case_timeline(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = case_get_for_view(request, case_id)
+    data = case_data_for_view(request, case_id)  # the case and the rows the header reads
+    case = data.case
     kind = request.GET.get("typ", "")
     kind = kind if kind in TIMELINE_FILTERS else ""
     page = Paginator(timeline_list(case, kind=kind), TIMELINE_PAGE_SIZE).get_page(request.GET.get("seite"))
@@ -98,6 +99,7 @@ def case_timeline(request: HttpRequest, case_id: int) -> HttpResponse:
         case,
         "kooperationsplan/case_timeline.html",
         "timeline",
+        data=data,
         page=page,
         entries=[timeline_entry(event) for event in page.object_list],
         filters=TIMELINE_FILTERS,
@@ -107,28 +109,39 @@ def case_timeline(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def case_plans(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = case_get_for_view(request, case_id)
-    return _page(request, case, "kooperationsplan/case_plans.html", "plans", plans=plans_list(case))
+    data = case_data_for_view(request, case_id)  # the case and the rows the header reads
+    case = data.case
+    return _page(request, case, "kooperationsplan/case_plans.html", "plans", data=data, plans=plans_list(case))
 
 
 @require_http_methods(["GET"])
 def case_measures(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = case_get_for_view(request, case_id)
-    return _page(request, case, "kooperationsplan/case_measures.html", "measures", assignments=measures_list(case))
+    data = case_data_for_view(request, case_id)  # the case and the rows the header reads
+    case = data.case
+    return _page(
+        request, case, "kooperationsplan/case_measures.html", "measures", data=data, assignments=measures_list(case)
+    )
 
 
 @require_http_methods(["GET"])
 def case_appointments(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = case_get_for_view(request, case_id)
+    data = case_data_for_view(request, case_id)  # the case and the rows the header reads
+    case = data.case
     return _page(
-        request, case, "kooperationsplan/case_appointments.html", "appointments", appointments=appointments_list(case)
+        request,
+        case,
+        "kooperationsplan/case_appointments.html",
+        "appointments",
+        data=data,
+        appointments=appointments_list(case),
     )
 
 
 @require_http_methods(["GET"])
 def case_letters(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = case_get_for_view(request, case_id)
-    return _page(request, case, "kooperationsplan/case_letters.html", "letters", letters=letters_list(case))
+    data = case_data_for_view(request, case_id)  # the case and the rows the header reads
+    case = data.case
+    return _page(request, case, "kooperationsplan/case_letters.html", "letters", data=data, letters=letters_list(case))
 
 
 @require_http_methods(["GET", "POST"])

@@ -6,9 +6,12 @@ import re
 
 import pytest
 from django.db import connection
+from django.http import Http404
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 
 from cases.models import AccessLog, Case
-from cases.selectors import case_list_visible, case_scope_sql
+from cases.selectors import case_get_for_view_with, case_list_visible, case_scope_sql
 from tests.conftest import client_for
 from tests.factories import SYNTHETIC_LAST_NAME, CaseFactory, UserFactory
 
@@ -99,3 +102,38 @@ def test_unknown_case_id_looks_the_same_as_a_foreign_case(ifk_nord, ifk_sued):
     assert foreign_response.status_code == missing_response.status_code == 404
     csrf = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]+"')
     assert csrf.sub(b"", foreign_response.content) == csrf.sub(b"", missing_response.content)
+
+
+def _request(user):
+    request = RequestFactory().get("/faelle/")
+    request.user = user
+    return request
+
+
+def test_a_page_reads_its_own_columns_with_the_case_and_only_for_a_visible_case(ifk_nord, ifk_sued):
+    """case_get_for_view_with: the page's columns come in the statement of the case and its access-log row; a case
+    of another team is a 404 with the denial logged, and nothing of the page's columns is returned."""
+    case = CaseFactory(responsible=ifk_nord)
+    columns = ("%(case)s::int * 2", "(SELECT count(*) FROM cases_case c2 WHERE c2.id = %(case)s)", "%(label)s::text")
+    with CaptureQueriesContext(connection) as reading:
+        found, own = case_get_for_view_with(_request(ifk_nord), case.pk, "test_columns", columns, {"label": "ja"})
+    assert len(reading.captured_queries) == 1
+    assert found == case
+    assert own == (case.pk * 2, 1, "ja")
+    granted = AccessLog.objects.filter(user=ifk_nord, case_id_accessed=case.pk, outcome=AccessLog.Outcome.GRANTED)
+    assert granted.count() == 1
+    with pytest.raises(Http404):
+        case_get_for_view_with(_request(ifk_sued), case.pk, "test_columns", columns, {"label": "ja"})
+    denied = AccessLog.objects.filter(user=ifk_sued, case_id_accessed=case.pk, outcome=AccessLog.Outcome.DENIED)
+    assert denied.count() == 1
+
+
+def test_a_pages_parameter_may_not_change_one_of_the_case_statement():
+    """A page's parameter named like one of the case statement's (`case`, `user`, …) must have the same value."""
+    user = UserFactory()
+    case = CaseFactory(responsible=user)
+    with pytest.raises(ValueError, match="user"):
+        case_get_for_view_with(_request(user), case.pk, "test_columns", ("%(user)s",), {"user": user.pk + 1})
+    assert not AccessLog.objects.filter(case_id_accessed=case.pk).exists()  # refused before anything was written
+    _, own = case_get_for_view_with(_request(user), case.pk, "test_columns", ("%(case)s::int",), {"case": case.pk})
+    assert own == (case.pk,)

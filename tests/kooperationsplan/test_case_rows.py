@@ -10,13 +10,15 @@ import pytest
 from django.db import connection
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q
 from django.http import Http404
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cases.models import Case, GesetzlicheVertretung, Potenzialanalyse
+from cases.models import AccessLog, Case, GesetzlicheVertretung, Potenzialanalyse
 from cases.rows import instance, json_columns
+from cases.selectors import case_get_for_view
 from kooperationsplan.editor import editor_load, measure_catalogue, plan_load, plan_versions
-from kooperationsplan.facts import CLOSED_ASSIGNMENT_STATUSES, OPEN_BESCHEID_STATUSES, CaseData
+from kooperationsplan.facts import CLOSED_ASSIGNMENT_STATUSES, OPEN_BESCHEID_STATUSES, CaseData, case_data_for_view
 from kooperationsplan.models import (
     CURRENT_KP_STATUSES,
     Appointment,
@@ -51,6 +53,7 @@ from tests.factories import (
     SchlichtungFactory,
     StepFactory,
     TeamLeadApprovalFactory,
+    UserFactory,
     today,
 )
 
@@ -331,17 +334,29 @@ def test_the_editors_plan_versions_and_catalogue_are_what_the_orm_reads(case):
     assert inactive.pk in catalogue
 
 
+def view_request(user):
+    request = RequestFactory().get("/")
+    request.user = user
+    return request
+
+
 def test_the_editor_page_reads_in_one_statement_what_the_separate_statements_read(case):
-    """editor_load (the editor's GET) reads the plan, the versions, the catalogue and the case's rows in one
-    statement: each the same as plan_load, plan_versions, measure_catalogue and CaseData read on their own."""
+    """editor_load (the editor's GET) reads the case with its access-log row, the plan, the versions, the
+    catalogue and the case's rows in one statement: each the same as case_get_for_view, plan_load, plan_versions,
+    measure_catalogue and CaseData read on their own."""
     inactive = MassnahmeFactory(active=False, title="Alte Maßnahme")
     active = case.plans.get(status="ACTIVE")
     MassnahmeZuweisungFactory(plan=active, via="SCHREIBEN", status="CANCELLED", massnahme=inactive)
+    request = view_request(case.responsible)
     for plan in case.plans.all():
+        logged = AccessLog.objects.count()
         with CaptureQueriesContext(connection) as reading:
-            loaded = editor_load(case, plan.pk)
+            loaded = editor_load(request, case.pk, plan.pk)
             facts = loaded.data.facts
         assert len(reading.captured_queries) == 1
+        assert AccessLog.objects.count() == logged + 1
+        same_rows([loaded.case], [case_get_for_view(request, case.pk)])
+        assert (loaded.case.elb, loaded.case.team, loaded.case.responsible) == (case.elb, case.team, case.responsible)
         separate = plan_load(case, plan.pk)
         same_rows([loaded.plan], [separate])
         for name in ("content_items", "steps", "eigenbemuehungen", "assignments"):
@@ -355,6 +370,27 @@ def test_the_editor_page_reads_in_one_statement_what_the_separate_statements_rea
         alone = CaseData(case)
         assert loaded.data._rows == alone._rows
         assert facts == alone.facts
-    assert any(entry.title == "Alte Maßnahme" for entry in editor_load(case, active.pk).catalogue.values())
+    assert any(entry.title == "Alte Maßnahme" for entry in editor_load(request, case.pk, active.pk).catalogue.values())
+    other = CaseFactory(responsible=case.responsible)
     with pytest.raises(Http404):
-        editor_load(CaseFactory(), active.pk)  # another case's plan is not found
+        editor_load(request, other.pk, active.pk)  # another case's plan is not found
+    stranger = view_request(UserFactory())  # another team: the case does not exist for them
+    with pytest.raises(Http404):
+        editor_load(stranger, case.pk, active.pk)
+    assert AccessLog.objects.filter(user=stranger.user, outcome=AccessLog.Outcome.DENIED).count() == 1
+
+
+def test_a_case_page_reads_the_case_and_its_rows_in_one_statement(case):
+    """case_data_for_view (every case tab): the case as case_get_for_view reads it and its rows as CaseData does,
+    in one statement; nothing of the case for a user of another team."""
+    request = view_request(case.responsible)
+    with CaptureQueriesContext(connection) as reading:
+        data = case_data_for_view(request, case.pk)
+        facts = data.facts
+    assert len(reading.captured_queries) == 1
+    same_rows([data.case], [case_get_for_view(request, case.pk)])
+    alone = CaseData(case)
+    assert data._rows == alone._rows
+    assert facts == alone.facts
+    with pytest.raises(Http404):
+        case_data_for_view(view_request(UserFactory()), case.pk)
