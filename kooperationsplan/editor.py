@@ -46,6 +46,7 @@ from kooperationsplan.editor_forms import (
     not_relevant_key,
     text_key,
 )
+from kooperationsplan.editor_html import activation_checks_html, preview_html
 from kooperationsplan.facts import (
     CASE_ROWS_JSON,
     PLAN_CONTENT_ITEMS,
@@ -889,7 +890,7 @@ def plan_preview(request: HttpRequest, case_id: int, plan_id: int) -> HttpRespon
     for part in bound:
         part.is_valid()
     content = _submitted(bound, content_from_plan(plan), catalogue)
-    return render(request, f"{TEMPLATES}/_preview.html", {"preview": preview(content, plan)})
+    return HttpResponse(preview_html(preview(content, plan)))
 
 
 def plan_row(request: HttpRequest, case_id: int, plan_id: int, kind: str) -> HttpResponse:
@@ -928,11 +929,9 @@ def plan_activation_check(request: HttpRequest, case_id: int, plan_id: int) -> H
     plan = plan_load(case, plan_id)
     form = ActivationPreviewForm(request.GET, prefix=ACTIVATION_PREFIX)
     dates = form.cleaned_data if form.is_valid() else {}
-    context = {
-        "checks": activation_checks(case, plan, valid_from=dates.get("valid_from"), valid_to=dates.get("valid_to")),
-        "date_errors": [error for field in ("valid_from", "valid_to") for error in form.errors.get(field, [])],
-    }
-    return render(request, f"{TEMPLATES}/_activation_checks.html", context)
+    checks = activation_checks(case, plan, valid_from=dates.get("valid_from"), valid_to=dates.get("valid_to"))
+    date_errors = [error for field in ("valid_from", "valid_to") for error in form.errors.get(field, [])]
+    return HttpResponse(activation_checks_html(checks, date_errors))
 
 
 def plan_activate(request: HttpRequest, case_id: int, plan_id: int) -> HttpResponse:

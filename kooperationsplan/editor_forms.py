@@ -174,9 +174,10 @@ RENDERER = EditorRenderer()
 REQUIRED_NOTE = ' <span class="small text-body-secondary">(Pflichtangabe)</span>'
 
 
-def field_html(field: forms.BoundField) -> SafeString:
+def _around(field: forms.BoundField) -> tuple[str, str]:
+    """The markup of `field_html` before and after the widget."""
     if field.is_hidden:
-        return SafeString(str(field))  # Django's widget HTML, escaped by the renderer
+        return "", ""
     auto_id = esc(field.auto_id)
     parts = []
     if field.help_text:
@@ -185,11 +186,111 @@ def field_html(field: forms.BoundField) -> SafeString:
         parts.append(f'<div id="{auto_id}_error" class="invalid-feedback d-block">{_errors(field.errors)}</div>')
     label_for, label = esc(field.id_for_label), esc(field.label)
     if field.widget_type == "checkbox":
-        body = [str(field), f'<label class="form-check-label" for="{label_for}">{label}</label>', *parts]
-        return SafeString('<div class="form-check mb-2">' + "\n".join(body) + "</div>")
+        after = [f'<label class="form-check-label" for="{label_for}">{label}</label>', *parts]
+        return '<div class="form-check mb-2">', "\n" + "\n".join(after) + "</div>"
     required = REQUIRED_NOTE if field.field.required else ""
-    body = [f'<label class="form-label" for="{label_for}">{label}{required}</label>', str(field), *parts]
-    return SafeString('<div class="mb-3">' + "\n".join(body) + "</div>")
+    before = f'<div class="mb-3"><label class="form-label" for="{label_for}">{label}{required}</label>\n'
+    return before, "".join(f"\n{part}" for part in parts) + "</div>"
+
+
+def field_html(field: forms.BoundField) -> SafeString:
+    if not field.form.is_bound:
+        html = _unbound_html(field)
+        if html is not None:
+            return SafeString(html)
+    before, after = _around(field)
+    return SafeString(before + str(field) + after)  # the widget: Django's HTML, escaped by the renderer
+
+
+# --- Fields of unbound forms (the editor's GET) --------------------------------------------------------------
+# A field of an unbound form has no errors, and its markup depends on its value only where the value goes: the
+# value attribute of an input, the text of a textarea, the checked box, the selected option. `_unbound_html`
+# takes everything else from Django's own rendering of the same field, once per kind of field (`_shape`), and
+# writes only the value per request. Anything it does not know (another widget, a select whose choices are
+# built per request like the measure catalogue, a value that is no choice) goes the whole way through Django.
+# test_editor.py compares both ways for every field of the editor with many values, character for character.
+_MARK = "\x00"  # never in a label or attribute of ours; the value is written in by us, never split
+_WIDGET_KINDS: dict[type[forms.Widget], str] = {
+    forms.CheckboxInput: "checkbox",
+    forms.Select: "select",
+    forms.Textarea: "textarea",
+    **dict.fromkeys((forms.TextInput, forms.NumberInput, forms.DateInput, forms.HiddenInput), "input"),
+}
+_compiled: dict[tuple[Any, ...], Any] = {}
+_COMPILED_MAX = 4096  # bounded: the shapes are fields of our forms, never input
+
+
+def _shape(field: forms.BoundField) -> tuple[Any, ...] | None:
+    """Everything but the value that field_html's output of an unbound field depends on; None: not compiled."""
+    form, widget, definition = field.form, field.field.widget, field.field
+    kind = _WIDGET_KINDS.get(type(widget))
+    if kind is None or form.renderer is not RENDERER or definition.localize or definition.disabled:
+        return None
+    choices: tuple[Any, ...] = ()
+    if kind == "select":
+        base = type(form).base_fields.get(field.name)
+        if base is None or list(base.choices) != list(definition.choices):
+            return None  # choices of this request only (the catalogue)
+        choices = tuple(map(tuple, definition.choices))
+    return (
+        type(form),
+        type(widget),
+        kind,
+        field.html_name,
+        field.auto_id,
+        form.use_required_attribute,
+        definition.required,
+        str(field.label),
+        str(field.help_text),
+        tuple((name, str(value)) for name, value in widget.attrs.items()),
+        choices,
+    )
+
+
+def _widget_with(field: forms.BoundField, value: Any) -> str:
+    """What str(field) writes with another value (BoundField.as_widget)."""
+    widget = field.field.widget
+    attrs = field.build_widget_attrs({}, widget)
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    return str(widget.render(name=field.html_name, value=value, attrs=attrs, renderer=field.form.renderer))
+
+
+def _unbound_html(field: forms.BoundField) -> str | None:
+    shape = _shape(field)
+    if shape is None:
+        return None
+    compiled = _compiled.get(shape)
+    if compiled is None:
+        if len(_compiled) >= _COMPILED_MAX:
+            _compiled.clear()
+        before, after = _around(field)
+        kind = shape[2]
+        if kind == "checkbox":
+            compiled = {flag: before + _widget_with(field, flag) + after for flag in (False, True)}
+        elif kind == "select":
+            compiled = {str(value): before + _widget_with(field, value) + after for value, _ in field.field.choices}
+        else:
+            marked = _widget_with(field, _MARK)
+            if marked.count(_MARK) != 1:
+                return None
+            head, tail = marked.split(_MARK)
+            compiled = (before + _widget_with(field, None) + after, before + head, tail + after)
+        _compiled[shape] = compiled
+    value = field.value()
+    widget = field.field.widget
+    kind = shape[2]
+    if kind == "checkbox":
+        if not (value is None or value is True or value is False or value == ""):
+            return None  # a value attribute: Django's way
+        return compiled[bool(widget.check_test(value))]
+    if kind == "select":
+        return compiled.get("" if value is None else str(value))
+    empty, head, tail = compiled
+    shown = widget.format_value(value)
+    if kind == "textarea":
+        return head + (esc(shown) if shown else "") + tail
+    return empty if shown is None else head + esc(shown) + tail
 
 
 class BootstrapMixin:
@@ -575,7 +676,11 @@ def row_html(form: forms.Form, number: int) -> SafeString:
 def _formset_html(formset: forms.BaseFormSet, add_url: str) -> str:
     """Management form, formset errors, the rows (in `<prefix>-zeilen`) and the "hinzufügen" button."""
     rows_id = esc(f"{formset.prefix}-zeilen")
-    parts = [str(formset.management_form)]
+    management = formset.management_form
+    if management.is_bound:
+        parts = [str(management)]
+    else:  # hidden fields only: what the renderer writes for it, field by field
+        parts = ["".join(field_html(management[name]) for name in management.fields)]
     if formset.non_form_errors():
         parts.append(f'<div class="alert alert-danger" role="alert">{_errors(formset.non_form_errors())}</div>')
     rows = "".join(row_html(form, number) for number, form in enumerate(formset.forms, start=1))

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import AccessLog, TimelineEvent
-from kooperationsplan import services
+from kooperationsplan import editor_forms, services
 from kooperationsplan.editor_forms import (
     FAST_WIDGETS,
     MAX_ROWS,
@@ -1080,6 +1080,55 @@ def test_field_html_writes_what_the_field_template_writes(data):
         assert any(kind[2] for kind in kinds)  # some with errors
     assert any(kind[3] for kind in kinds)  # some with help text
     assert any(kind[1] for kind in kinds)  # some required
+
+
+# Values an unbound field is shown with: nothing, text (hostile, with a line break), numbers, dates, booleans, text
+# that is no choice, the marker the compiled markup is split on.
+UNBOUND_VALUES = (None, "", HOSTILE_TEXT, "0", 0, 17, date(2026, 7, 15), "2026-07-15", True, False, "x", "\x00")
+
+
+def _unbound_forms(name, value):
+    """Every kind of unbound form of the editor, each with `value` as the initial value of field `name`."""
+    initial = {name: value}
+    steps = StepFormSet(initial=[initial], prefix="schritte")
+    ebs = EigenbemuehungFormSet(initial=[initial, {}], prefix="eb")
+    measures = MassnahmeFormSet(initial=[initial], prefix="massnahmen", form_kwargs={"catalogue": CATALOGUE})
+    return [
+        PlanContentForm(initial=initial),
+        ActivationForm(prefix="aktivierung", initial=initial),
+        *steps.forms,
+        *ebs.forms,
+        *measures.forms,
+        steps.new_row(4),
+        steps.management_form,
+    ]
+
+
+def test_unbound_fields_are_written_character_for_character_as_django_writes_them():
+    """field_html of an unbound field writes its value into markup taken once from Django's rendering
+    (editor_forms._unbound_html); the result is exactly Django's, for every field of the editor with every kind
+    of value. A select whose choices are built per request (the measure catalogue) is not compiled."""
+    compiled_kinds, names = set(), {name for form in _unbound_forms("", None) for name in form.fields}
+    for name in sorted(names):
+        choices = {
+            str(value)
+            for form in _unbound_forms(name, None)
+            if name in form.fields
+            for value, _ in getattr(form.fields[name], "choices", ())
+        }
+        for value in (*UNBOUND_VALUES, *choices):
+            for form in _unbound_forms(name, value):
+                if name not in form.fields:
+                    continue
+                field = form[name]
+                before, after = editor_forms._around(field)
+                assert field_html(field) == before + str(field) + after, (type(form).__name__, name, value)
+                if editor_forms._unbound_html(field) is not None:
+                    compiled_kinds.add(field.widget_type)
+                elif name == "massnahme":
+                    assert field.widget_type == "select"
+    assert compiled_kinds == {"checkbox", "date", "hidden", "number", "select", "text", "textarea"}
+    assert len(editor_forms._compiled) < editor_forms._COMPILED_MAX
 
 
 # --- The editor form in Python (editor_forms.form_html, row_html) -------------------------------------------
