@@ -73,6 +73,7 @@ from kooperationsplan.models import (
     Step,
     StepResponsible,
 )
+from kooperationsplan.notifications import header_columns, header_read
 from kooperationsplan.reasons import explain
 from kooperationsplan.workflow import ConcurrentEdit, WorkflowRefused
 from rules import plan as plan_rules
@@ -653,10 +654,17 @@ class EditorRows:
 
 def editor_load(request: HttpRequest, case_id: int, plan_id: int) -> EditorRows:
     """The case (`case_get_for_view`: scoped, with its access-log row), the plan, its versions, the measure
-    catalogue and the case's rows, in one statement; 404 for a case out of scope or a plan of another case."""
-    case, (plan_row, versions, catalogue, case_rows) = case_get_for_view_with(
-        request, case_id, "editor", _EDITOR_COLUMNS, {**case_rows_params(case_id), "plan": plan_id}
+    catalogue, the case's rows and the page header's team and badge, in one statement; 404 for a case out of
+    scope or a plan of another case."""
+    header, header_params = header_columns(cast(User, request.user), on=timezone.localdate())
+    case, (plan_row, versions, catalogue, case_rows, count, team) = case_get_for_view_with(
+        request,
+        case_id,
+        "editor",
+        (*_EDITOR_COLUMNS, *header),
+        {**case_rows_params(case_id), "plan": plan_id, **header_params},
     )
+    header_read(request, count, team)
     return EditorRows(
         case=case,
         plan=_plan_from_row(case, plan_row),

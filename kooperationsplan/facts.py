@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import date
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection
 from django.http import HttpRequest
+from django.utils import timezone
 
 from cases.models import (
     Case,
@@ -22,6 +23,7 @@ from cases.models import (
     Paragraph10Reason,
     Potenzialanalyse,
     Team,
+    User,
 )
 from cases.rows import execute_prepared, instance, instances, json_columns, json_rows, prefetched
 from cases.selectors import case_get_for_view_with
@@ -47,6 +49,7 @@ from kooperationsplan.models import (
     Step,
     TeamLeadApproval,
 )
+from kooperationsplan.notifications import header_columns, header_read
 from letters.models import Letter, LetterKind
 from rules import facts as rf
 from rules import states
@@ -398,9 +401,14 @@ class CaseData:
 
 
 def case_data_for_view(request: HttpRequest, case_id: int) -> CaseData:
-    """The case as `case_get_for_view` reads it (scoped, with its access-log row) and its rows (`CaseData`), in
-    one statement: the case pages all show the header, which reads the rows."""
-    case, (rows,) = case_get_for_view_with(request, case_id, "case_data", (CASE_ROWS_JSON,), case_rows_params(case_id))
+    """The case as `case_get_for_view` reads it (scoped, with its access-log row), its rows (`CaseData`) and the
+    page header's team and badge (notifications.header_columns), in one statement: the case pages all show the
+    case's header, which reads the rows."""
+    header, header_params = header_columns(cast(User, request.user), on=timezone.localdate())
+    case, (rows, count, team) = case_get_for_view_with(
+        request, case_id, "case_data", (CASE_ROWS_JSON, *header), {**case_rows_params(case_id), **header_params}
+    )
+    header_read(request, count, team)
     return CaseData(case, rows)
 
 

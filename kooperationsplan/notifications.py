@@ -17,6 +17,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -109,44 +110,53 @@ def _team(row: Sequence[object]) -> Team:
     return Team.from_db("default", ["id", "jobcenter_id", "name"], row)
 
 
-_HEADER_TEAM_SQL = 'SELECT t.id, t.jobcenter_id, t.name FROM "cases_team" t WHERE t.id = %(team)s'
-
-
 def _header_team_missing(user: User) -> bool:
     """The user has a team the header shows that is not loaded yet."""
     return user.team_id is not None and not User._meta.get_field("team").is_cached(user)
 
 
-def _header_team_load(user: User) -> None:
-    """The team the header shows, when the badge needs no count (prepared, like the count with the team)."""
-    if not _header_team_missing(user):
-        return
-    with connection.cursor() as cursor:
-        execute_prepared(cursor, "header_team", _HEADER_TEAM_SQL, {"team": user.team_id})
-        user.team = _team(cursor.fetchone())
+# What every page header shows, the user's team and the badge count, as two columns a page adds to its own
+# statement (the case pages, the editor, the worklist): the page then needs no query for its header. The count
+# is the SQL of `notifications_pending_count`.
+_HEADER_TEAM_JSON = '(SELECT json_build_array(t.id, t.jobcenter_id, t.name) FROM "cases_team" t WHERE t.id = %(team)s)'
+
+
+def header_columns(user: User, *, on: date) -> tuple[tuple[str, str], dict[str, Any]]:
+    """The header's badge count and team as SQL columns with their parameters; the page passes the two values
+    it read to `header_read`."""
+    scope, params = case_scope_sql(user, "c")
+    params |= {"user": user.pk, "day": on, "open": ReminderStatus.OPEN, "team": user.team_id}
+    count_sql = _PENDING_COUNT_SQL.format(scope=scope, pending=PENDING_SQL, absent=ABSENT_ON_DAY_SQL)
+    return (f"({count_sql})", _HEADER_TEAM_JSON), params
+
+
+def header_read(request: HttpRequest, count: int, team: Sequence[object] | None) -> None:
+    """The values of `header_columns`: the badge shows the count, the header the team, without a query."""
+    user = request.user
+    if isinstance(user, User) and team is not None and _header_team_missing(user):
+        user.team = _team(team)
+    request.kp_header_count = count  # type: ignore[attr-defined]
 
 
 class NotificationBadge:
     """The unread count in the page header, computed once per page and only when the page shows it.
 
     Every page header shows the user's team, which costs a query of its own; the count is read in that
-    same query, so the badge adds no query to any page (the pinned query counts stay as they are). A page
-    that has read all of the user's pending notifications anyway (the worklist) passes their number as
-    `known_count`; the header then loads the team alone.
+    same query, so the badge adds no query to any page. A page that read both with its own statement
+    (`header_columns`, `header_read`) costs the header no query at all.
     """
 
-    def __init__(self, request: HttpRequest, *, known_count: int | None = None) -> None:
+    def __init__(self, request: HttpRequest) -> None:
         self.request = request
-        self.known_count = known_count
 
     @cached_property
     def count(self) -> int:
         user = self.request.user
         if not isinstance(user, User) or not user.is_authenticated:
             return 0
-        if self.known_count is not None:
-            _header_team_load(user)
-            return self.known_count
+        known = getattr(self.request, "kp_header_count", None)
+        if known is not None:
+            return int(known)
         count, team = notifications_pending_count(user, on=timezone.localdate(), with_team=_header_team_missing(user))
         if team is not None:
             user.team = team

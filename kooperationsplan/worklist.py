@@ -42,7 +42,7 @@ from kooperationsplan.models import (
     ReminderStatus,
     SchlichtungOutcome,
 )
-from kooperationsplan.notifications import PENDING_SQL, NotificationBadge
+from kooperationsplan.notifications import PENDING_SQL, header_columns, header_read
 from kooperationsplan.notifications_cover import TOUCHING_SQL, AbsenceNotice, absence_notices
 
 # Look-ahead windows: the first reminder of each deadline (RULES.md section 7).
@@ -154,6 +154,7 @@ class Worklist:
     truncated: bool
     user_id: int = 0
     absences: tuple[AbsenceNotice, ...] = ()  # today's absences where the user is absent or covers
+    header: tuple[int, Any] = (0, None)  # the page header's badge count and team row (notifications.header_read)
 
     @property
     def covering(self) -> list[AbsenceNotice]:
@@ -453,8 +454,8 @@ def _notifications_from_rows(rows: list[Any]) -> list[WorklistNotification]:
 
 
 # The whole worklist in one statement: today's absences touching the user, the owners they give (the user and
-# whom they cover), the items and the notifications of those owners, each set as a JSON array of its rows (one
-# round trip: each statement of a page also carries pghistory's context, about 0.25 ms).
+# whom they cover), the items and the notifications of those owners, each set as a JSON array of its rows, and the
+# page header's badge count and team (notifications.header_columns): one round trip for the whole page.
 # tests/kooperationsplan/test_worklist.py checks the items' windows, states, scoping, order and cut, the
 # notifications against `notifications_pending` and the absences against `absences_on`.
 _WORKLIST_SQL = """
@@ -468,29 +469,36 @@ SELECT
   (SELECT coalesce(json_agg(json_build_array(kind, case_id, due_on, id, text_a, text_b, date_a, date_b, el, ef, kn,
        f, l, u)), '[]') FROM items),
   (SELECT coalesce(json_agg(json_build_array(id, message, created_at, due_on, user_id, f, l, u, case_id, el, ef, kn)
-       ORDER BY created_at DESC, id DESC), '[]') FROM notes)
+       ORDER BY created_at DESC, id DESC), '[]') FROM notes),
+  {header}
 """
 
 
 def _worklist_rows(
     user: User, *, on: date
-) -> tuple[list[AbsenceNotice], tuple[list[WorklistItem], bool], list[WorklistNotification]]:
+) -> tuple[list[AbsenceNotice], tuple[list[WorklistItem], bool], list[WorklistNotification], tuple[int, Any]]:
     scope, params = case_scope_sql(user, "c")
+    header, header_params = header_columns(user, on=on)
     sql = _WORKLIST_SQL.format(
         absences=TOUCHING_SQL,
         items=_items_sql(user, _worklist_cases_sql(user, scope)),
         notifications=_NOTIFICATIONS_SQL.format(scope=scope, pending=PENDING_SQL),
+        header=", ".join(header),
     )
     params |= _items_parameters(on)
     params |= {"day": on, "user": user.pk, "open": ReminderStatus.OPEN, "notes_limit": LIMIT_PER_KIND}
+    if any(params.get(key, value) != value for key, value in header_params.items()):
+        raise ImproperlyConfigured("Arbeitsplatz: ein Parameter der Kopfzeile ist anders belegt")
+    params |= header_params
     with connection.cursor() as cursor:
         execute_prepared(cursor, "worklist", sql, params)
-        absences, items, notes = cursor.fetchone()
-    return absence_notices(absences), _items_from_rows(items, on), _notifications_from_rows(notes)
+        absences, items, notes, count, team = cursor.fetchone()
+    return absence_notices(absences), _items_from_rows(items, on), _notifications_from_rows(notes), (count, team)
 
 
 def worklist_build(user: User, *, on: date) -> Worklist:
-    absences, (items, truncated), notifications = _worklist_rows(user, on=on)
+    """The worklist of `user` on `on`, with the page header's badge count and team read in the same statement."""
+    absences, (items, truncated), notifications, header = _worklist_rows(user, on=on)
     soon = on + timedelta(days=SOON_DAYS)
     groups = [
         WorklistGroup("ueberfaellig", "Überfällig", [item for item in items if item.due_on < on]),
@@ -509,6 +517,7 @@ def worklist_build(user: User, *, on: date) -> Worklist:
         truncated=truncated,
         user_id=user.pk,
         absences=tuple(absences),
+        header=header,
     )
 
 
@@ -516,7 +525,5 @@ def worklist_build(user: User, *, on: date) -> Worklist:
 def worklist(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)
     worklist = worklist_build(user, on=timezone.localdate())
-    shown = len(worklist.notifications)
-    # Fewer than the limit: the list holds all pending notifications, so the header badge need not count them.
-    badge = NotificationBadge(request, known_count=shown if shown < LIMIT_PER_KIND else None)
-    return render(request, "kooperationsplan/worklist.html", {"worklist": worklist, "notification_badge": badge})
+    header_read(request, *worklist.header)
+    return render(request, "kooperationsplan/worklist.html", {"worklist": worklist})

@@ -80,12 +80,12 @@ def test_case_pages_run_a_fixed_number_of_queries(ifk_nord, tab, clock):
 
 
 # Pinned per tab. Every tab: session and user (2), the scoped case with its access-log row and, in the same
-# statement, the header's facts from the case's tables (1: plans with content items and Eigenbemühungen,
-# Schlichtungen, exemption, escalations, measures, Nachweise, appointments, Vorlagen, PA and counts;
-# facts.case_data_for_view), the page header's team with the notification badge (1), the session renewal (3); then
-# the tab's own list (1; the timeline's page and its count: 2). The overview's own rows come with the shared case
-# data (CASE_OVERVIEW).
-TAB_QUERIES = {"": 7, "zeitstrahl/": 9, "schreiben/": 8, "plaene/": 8, "termine/": 8, "massnahmen/": 8}
+# statement, the header's facts from the case's tables (plans with content items and Eigenbemühungen,
+# Schlichtungen, exemption, escalations, measures, Nachweise, appointments, Vorlagen, PA and counts) and the page
+# header's team with the notification badge (1: facts.case_data_for_view), the session renewal (3); then the tab's
+# own list (1; the timeline's page and its count: 2). The overview's own rows come with the shared case data
+# (CASE_OVERVIEW).
+TAB_QUERIES = {"": 6, "zeitstrahl/": 8, "schreiben/": 7, "plaene/": 7, "termine/": 7, "massnahmen/": 7}
 
 
 def test_case_overview_reads_each_table_once(ifk_nord, clock):
@@ -101,12 +101,12 @@ def test_case_overview_reads_each_table_once(ifk_nord, clock):
     assert len(ctx.captured_queries) == CASE_OVERVIEW_QUERIES
 
 
-# Session and user (2); case and access-log row, and in the same statement the case's rows: plans in force and
+# Session and user (2); case and access-log row, and in the same statement the case's rows (plans in force and
 # draft with content items and Eigenbemühungen, Schlichtungen, active exemption, escalations, open assignments,
 # open Nachweise, appointments without an outcome, open Vorlagen, the counts and flags with the Jobcenter's
-# settings (1: facts.case_data_for_view); the team in the page header (1), the session renewal (3). A minor's legal
+# settings) and the page header's team and badge (1: facts.case_data_for_view); the session renewal (3). A minor's legal
 # representatives add one; after a failed KP (§ 15 Abs. 6) the failed plan and the team lead's approval add two.
-CASE_OVERVIEW_QUERIES = 7
+CASE_OVERVIEW_QUERIES = 6
 
 
 def test_header_says_whether_an_rfb_applies_and_why(ifk_nord, clock):

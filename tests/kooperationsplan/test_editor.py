@@ -850,9 +850,9 @@ def test_editor_query_count_does_not_grow_with_the_rows(client, draft, ifk_nord)
 
 
 # Session and user (2); case and access-log row, and in the same statement the plan with its four row sets, the
-# version list, the measure catalogue and the case's rows for the activation check (1: editor_load); the team in
-# the page header (1), the session renewal (3).
-EDITOR_QUERIES = 7
+# version list, the measure catalogue, the case's rows for the activation check and the page header's team and
+# badge (1: editor_load); the session renewal (3).
+EDITOR_QUERIES = 6
 
 
 def test_other_users_in_the_team_see_the_same_editor(draft):

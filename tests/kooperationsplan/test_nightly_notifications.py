@@ -119,11 +119,20 @@ def test_badge_count_sql_counts_what_notifications_pending_selects(tl_nord, ifk_
             with_team = notifications.notifications_pending_count(person, on=day, with_team=True)
             assert with_team[0] == count
             assert with_team[1] == person.team
+            # The same two values as columns of a page's own statement (case pages, editor, worklist).
+            (count_sql, team_sql), params = notifications.header_columns(person, on=day)
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT {count_sql}, {team_sql}", params)
+                header_count, team_row = cursor.fetchone()
+            assert header_count == count, (day, person)
+            assert (team_row is None) is (person.team is None)
+            if person.team is not None:
+                assert team_row == [person.team.pk, person.team.jobcenter_id, person.team.name]
 
 
 def test_worklist_gives_the_badge_its_count_unless_the_list_is_cut(ifk_nord, monkeypatch):
-    """The worklist reads the pending notifications anyway; the header badge takes their number from it, and
-    counts them itself when the list stops at its limit."""
+    """The worklist reads the header's badge count in its own statement: the whole count, also when its list of
+    notifications stops at its limit."""
     for _ in range(3):
         review(ifk_nord)
     nightly.d01_review(TODAY)
@@ -133,6 +142,35 @@ def test_worklist_gives_the_badge_its_count_unless_the_list_is_cut(ifk_nord, mon
     response = client.get("/arbeitsplatz/")
     assert len(response.context["worklist"].notifications) == 2
     assert badge(response.content.decode()) == "Benachrichtigungen 3 ungelesen"
+
+
+def test_pages_that_read_the_header_with_their_own_statement_show_the_same_badge_and_team(
+    tl_nord, ifk_nord, ifk_nord2, ifk_sued
+):
+    """Case pages, the editor and the worklist read the badge count and the team with their own statement
+    (notifications.header_columns); they show what a page that asks the badge itself shows: own and covered
+    colleagues' unread notifications about visible cases."""
+    plan = review(ifk_nord)
+    draft = KooperationsplanFactory(case=plan.case, predecessor=plan)
+    review(ifk_nord2)
+    review(ifk_sued)
+    NotificationFactory(user=ifk_nord, reminder=None, case=CaseFactory(responsible=ifk_sued))  # not visible
+    nightly.d01_review(TODAY)
+    absence_set(actor=tl_nord, user=ifk_nord2, cover=ifk_nord, starts_on=TODAY, ends_on=TODAY + timedelta(days=1))
+    expected = notifications.notifications_pending(ifk_nord, on=TODAY).count()
+    assert expected == 2  # own and the covered colleague's
+    client = client_for(ifk_nord)
+    elsewhere = client.get("/faelle/").content.decode()  # asks the badge itself
+    assert badge(elsewhere) == f"Benachrichtigungen {expected} ungelesen"
+    for path in (
+        "/arbeitsplatz/",
+        f"/faelle/{plan.case_id}/",
+        f"/faelle/{plan.case_id}/zeitstrahl/",
+        f"/faelle/{plan.case_id}/kp/{draft.pk}/bearbeiten/",
+    ):
+        html = client.get(path).content.decode()
+        assert badge(html) == badge(elsewhere), path
+        assert f"{ifk_nord.get_role_display()} · {ifk_nord.team.name}" in html, path
 
 
 def test_list_shows_own_notifications_and_not_another_teams(ifk_nord, ifk_sued):
