@@ -459,11 +459,11 @@ def load(conn: psycopg.Connection, *, plans: int, day: date) -> dict:
         "Nachweise (monatlich, aktuelle Pläne)",
         f"""
         INSERT INTO kooperationsplan_eigenbemuehungnachweis (period_start, period_end, due_on, received_on,
-                                                             count_reported, eigenbemuehung_id)
+                                                             count_reported, eigenbemuehung_id, case_id)
         SELECT period_start, period_end, due_on,
                CASE WHEN due_on < {d} - 7 OR mod(eb.id, 10) > 2 THEN least(due_on - 1, {d} - 1) END,
                CASE WHEN due_on < {d} - 7 OR mod(eb.id, 10) > 2 THEN eb.min_count END,
-               eb.id
+               eb.id, p.case_id  -- what the trigger nachweis_case_of_plan sets (this session fires no triggers)
         FROM kooperationsplan_eigenbemuehung eb
         JOIN kooperationsplan_kooperationsplan p ON p.id = eb.plan_id AND p.status IN ('ACTIVE', 'UNDER_REVIEW')
         CROSS JOIN LATERAL generate_series(0, 6) m

@@ -228,9 +228,7 @@ def _case_rows_sql() -> tuple[str, str]:
   {json_rows(Schlichtung, "sch", where="sch.case_id = %(case)s", order_by="sch.started_on DESC, sch.id DESC")},
   (SELECT coalesce(json_agg({json_columns(EigenbemuehungNachweis, "n")} ORDER BY n.due_on, n.id), '[]')
    FROM "{t["EigenbemuehungNachweis"]}" n
-   JOIN "{t["Eigenbemuehung"]}" ne ON ne.id = n.eigenbemuehung_id
-   JOIN "{t["Kooperationsplan"]}" np ON np.id = ne.plan_id
-   WHERE np.case_id = %(case)s AND n.received_on IS NULL),
+   WHERE n.case_id = %(case)s AND n.received_on IS NULL),
   {json_rows(Appointment, "apt", where=PENDING_APPOINTMENTS, order_by="apt.starts_at, apt.id")},
   {json_rows(TeamLeadApproval, "tla", where=OPEN_APPROVALS, order_by="tla.requested_at, tla.id")},
   EXISTS (SELECT 1 FROM "{t["Potenzialanalyse"]}" pa WHERE pa.case_id = c.id AND pa.status = %(pa_complete)s),

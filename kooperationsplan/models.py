@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateRangeField, RangeBoundary, RangeOperators
@@ -289,11 +290,17 @@ class Eigenbemuehung(models.Model):
         return f"{self.min_count} {self.get_kind_display()} {self.get_period_display()}"
 
 
-@track_history()
+@track_history(exclude=["case"])  # the case is derived from the Eigenbemühung, whose history is kept
 class EigenbemuehungNachweis(models.Model):
     """The evidence for one period of an Eigenbemühungen item (D-07, R-EB-4)."""
 
     eigenbemuehung = models.ForeignKey(Eigenbemuehung, on_delete=models.PROTECT, related_name="nachweise")
+    # The case of the Eigenbemühung's plan, kept by the database (trigger nachweis_case_of_plan: whatever is
+    # written, it is the plan's case), so that the worklist finds a case's open Nachweise without going through its
+    # plans and Eigenbemühungen (kooperationsplan.worklist, docs/decisions/0009).
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, related_name="+", editable=False, db_index=False, verbose_name="Fall"
+    )
     period_start = models.DateField("Zeitraum von")
     period_end = models.DateField("Zeitraum bis")
     due_on = models.DateField("Nachweis fällig am")
@@ -315,12 +322,24 @@ class EigenbemuehungNachweis(models.Model):
         ]
         indexes = [
             models.Index(fields=["due_on"], condition=Q(received_on__isnull=True), name="nachweis_open_due_idx"),
-            # The open Nachweise of an Eigenbemühung with what the worklist shows (kooperationsplan.worklist).
+            # A case's open Nachweise with what the worklist shows (kooperationsplan.worklist).
             models.Index(
-                fields=["eigenbemuehung", "due_on"],
+                fields=["case", "due_on"],
                 include=["id", "period_start", "period_end"],
                 condition=Q(received_on__isnull=True),
-                name="nachweis_open_by_eb_idx",
+                name="nachweis_open_by_case_idx",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="nachweis_case_of_plan",
+                operation=pgtrigger.Insert | pgtrigger.Update,
+                when=pgtrigger.Before,
+                func=(
+                    'NEW.case_id := (SELECT p.case_id FROM "kooperationsplan_eigenbemuehung" e JOIN'
+                    ' "kooperationsplan_kooperationsplan" p ON p.id = e.plan_id WHERE e.id = NEW.eigenbemuehung_id);'
+                    " RETURN NEW;"
+                ),
             ),
         ]
 

@@ -488,7 +488,7 @@ def d07_nachweis(on: date) -> Written:
         due_on__lte=on,
         eigenbemuehung__plan__status__in=(KPStatus.ACTIVE, KPStatus.UNDER_REVIEW, KPStatus.DISPUTED),
         eigenbemuehung__plan__case__closed_on__isnull=True,
-    ).values("pk", "due_on", case_id=F("eigenbemuehung__plan__case_id"), **_case_values("eigenbemuehung__plan__case"))
+    ).values("pk", "due_on", "case_id", **_case_values("eigenbemuehung__plan__case"))  # the plan's case (trigger)
 
     def stages(row: Row) -> Stages:
         schedule = dl.d07_nachweis(row["due_on"])

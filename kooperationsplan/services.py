@@ -305,7 +305,9 @@ def _create_nachweis_periods(plan: Kooperationsplan) -> None:
         return
     EigenbemuehungNachweis.objects.bulk_create(
         (
-            EigenbemuehungNachweis(eigenbemuehung=eb, period_start=start, period_end=end, due_on=due)
+            EigenbemuehungNachweis(
+                eigenbemuehung=eb, case_id=plan.case_id, period_start=start, period_end=end, due_on=due
+            )
             for eb in plan.eigenbemuehungen.all()
             for start, end, due in nachweis_periods(plan.valid_from, plan.valid_to, eb.period, eb.nachweis_due_day)
         ),

@@ -239,11 +239,9 @@ due AS (
     UNION ALL
     (SELECT 'NACHWEIS', n.case_id, n.due_on, n.id, NULL, NULL, n.period_start, n.period_end
      FROM {open}
-        SELECT p.case_id, n.id, n.due_on, n.period_start, n.period_end
-        FROM "kooperationsplan_kooperationsplan" p
-        JOIN "kooperationsplan_eigenbemuehung" e ON e.plan_id = p.id
-        JOIN "kooperationsplan_eigenbemuehungnachweis" n ON n.eigenbemuehung_id = e.id
-        WHERE p.case_id {match} AND n.received_on IS NULL AND n.due_on <= %(nachweis_until)s
+        SELECT n.case_id, n.id, n.due_on, n.period_start, n.period_end
+        FROM "kooperationsplan_eigenbemuehungnachweis" n
+        WHERE n.case_id {match} AND n.received_on IS NULL AND n.due_on <= %(nachweis_until)s
         {close} n
      ORDER BY n.due_on, n.id LIMIT %(limit)s)
     UNION ALL

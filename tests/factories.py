@@ -301,6 +301,7 @@ class EigenbemuehungNachweisFactory(DjangoModelFactory):
         model = EigenbemuehungNachweis
 
     eigenbemuehung = factory.SubFactory(EigenbemuehungFactory)
+    case = factory.LazyAttribute(lambda o: o.eigenbemuehung.plan.case)  # the trigger sets it anyway
     period_start = days_from_today(-60)
     period_end = factory.LazyAttribute(lambda o: o.period_start + timedelta(days=29))
     due_on = factory.LazyAttribute(lambda o: o.period_end + timedelta(days=5))

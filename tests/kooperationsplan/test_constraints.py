@@ -9,7 +9,7 @@ import factory
 import pytest
 from django.utils import timezone
 
-from kooperationsplan.models import MANDATORY_SOLL_KINDS, OPTIONAL_SOLL_KINDS, SINGLE_KINDS
+from kooperationsplan.models import MANDATORY_SOLL_KINDS, OPTIONAL_SOLL_KINDS, SINGLE_KINDS, EigenbemuehungNachweis
 from tests.factories import (
     AppointmentFactory,
     CaseFactory,
@@ -635,3 +635,22 @@ def test_exemption_end_after_record():
         status="LAPSED",
         ended_on=exemption.recorded_on - timedelta(days=1),
     )
+
+
+def test_a_nachweis_always_carries_the_case_of_its_plan():
+    """The worklist reads a case's open Nachweise by their own case column; the database keeps it the case of the
+    Eigenbemühung's plan, whatever is written (trigger nachweis_case_of_plan), on insert and on update."""
+    effort = EigenbemuehungFactory()
+    other = EigenbemuehungFactory()
+    assert effort.plan.case_id != other.plan.case_id
+    left_out = EigenbemuehungNachweisFactory(eigenbemuehung=effort, case=None)
+    wrong = EigenbemuehungNachweisFactory(eigenbemuehung=effort, case=other.plan.case, period_start=date(2026, 1, 1))
+    for nachweis in (left_out, wrong):
+        nachweis.refresh_from_db()
+        assert nachweis.case_id == effort.plan.case_id
+    EigenbemuehungNachweis.objects.filter(pk=wrong.pk).update(case=other.plan.case)
+    wrong.refresh_from_db()
+    assert wrong.case_id == effort.plan.case_id
+    EigenbemuehungNachweis.objects.filter(pk=wrong.pk).update(eigenbemuehung=other)
+    wrong.refresh_from_db()
+    assert wrong.case_id == other.plan.case_id
