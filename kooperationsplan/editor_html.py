@@ -154,3 +154,115 @@ def activation_html(
         )
     parts.append("</form>\n</section>")
     return SafeString("\n".join(parts))
+
+
+def page_html(
+    context: Mapping[str, Any],
+    *,
+    parts: Mapping[str, str],
+    csrf_token: str,
+    urls: Mapping[str, str],
+) -> SafeString:
+    """_page.html: the editor page's content around its parts. `parts`: the HTML of "main" (the form or the
+    read-only version), "preview", "versions", "activation" and "continue" ("" where the page has none);
+    `urls`: "caseload", "case", "plans", "edit", "preview" and "script"."""
+    case, plan, elb = context["case"], context["plan"], context["case"].elb
+    conflict, editable = context.get("conflict"), context.get("editable")
+    person = f"{esc(elb.first_name)} {esc(elb.last_name)}"
+    heading = (
+        ("Bearbeitungskonflikt: " if conflict else "")
+        + f"Kooperationsplan v{esc(plan.version_number)}"
+        + (" bearbeiten" if editable and not conflict else "")
+    )
+    parts_out = [
+        '<nav aria-label="Brotkrümelnavigation">',
+        '<ol class="breadcrumb">',
+        f'<li class="breadcrumb-item"><a href="{esc(urls["caseload"])}">Fälle</a></li>',
+        f'<li class="breadcrumb-item"><a href="{esc(urls["case"])}">{person} ({esc(elb.kundennummer)})</a></li>',
+        f'<li class="breadcrumb-item"><a href="{esc(urls["plans"])}">Kooperationsplan</a></li>',
+        f'<li class="breadcrumb-item active" aria-current="page">Version {esc(plan.version_number)}</li>',
+        "</ol>",
+        "</nav>",
+        f'<h1 class="h3 mb-1">{heading}</h1>',
+        f'<p class="mb-3">{person} · Kundennummer {esc(elb.kundennummer)} · Status:'
+        f" <strong>{esc(plan.get_status_display())}</strong> · Kooperationsmodus:"
+        f" {esc(case.get_cooperation_mode_display())}</p>",
+    ]
+    if context.get("refusal"):
+        reasons = "".join(
+            f'<li>{esc(reason["text"])} <span class="small">({esc(reason["rule_id"])};'
+            f" {_joined(reason['sources'], ', ')})</span></li>"
+            for reason in context["refusal"]
+        )
+        parts_out.append(
+            '<div class="alert alert-danger" role="alert"><p class="fw-semibold mb-1">Dieser Schritt ist nicht'
+            f' möglich. Es wurde nichts geändert.</p><ul class="mb-0">{reasons}</ul></div>'
+        )
+    if context.get("has_errors"):
+        parts_out.append(
+            '<div class="alert alert-danger" role="alert">Bitte korrigieren Sie die markierten Angaben. Es wurde'
+            " nichts gespeichert.</div>"
+        )
+    if conflict:
+        rows = "".join(
+            f'<tr><th scope="row">{esc(row["label"])}</th><td class="conflict-saved">{_lines(row["before"])}</td>'
+            f'<td class="conflict-mine">{_lines(row["after"])}</td></tr>'
+            for row in conflict["rows"]
+        )
+        if conflict.get("still_editable"):
+            advice = (
+                "<p>Sie können Ihre Eingaben unten prüfen und mit „Meine Eingaben speichern“ übernehmen – sie"
+                f' ersetzen dann den gespeicherten Stand. Oder Sie <a href="{esc(urls["edit"])}">laden den'
+                " gespeicherten Stand neu</a> und tragen Ihre Änderungen dort ein.</p>"
+            )
+        else:
+            advice = (
+                f"<p>Diese Version kann nicht mehr bearbeitet werden (Status: {esc(plan.get_status_display())})."
+                " Bitte kopieren Sie Ihre Eingaben aus dem Formular unten.</p>"
+            )
+        parts_out += [
+            '<div class="alert alert-warning" role="alert">Jemand anderes hat diesen Plan inzwischen gespeichert.'
+            " Ihre Eingaben wurden <strong>nicht</strong> gespeichert und gehen nicht verloren: Sie stehen unten im"
+            " Formular.</div>",
+            '<section class="mb-4" aria-labelledby="konflikt-titel">',
+            '<h2 id="konflikt-titel" class="h5">Gespeicherter Stand und Ihre Eingaben</h2>',
+            '<table class="table" id="konflikt-tabelle">',
+            '<caption class="visually-hidden">Felder, in denen sich der gespeicherte Stand und Ihre Eingaben'
+            " unterscheiden</caption>",
+            '<thead><tr><th scope="col">Feld</th><th scope="col">gespeicherter Stand</th><th scope="col">Ihre'
+            " Eingabe</th></tr></thead>",
+            f"<tbody>{rows}</tbody>",
+            "</table>",
+            advice,
+            "</section>",
+        ]
+    live = (
+        f' hx-post="{esc(urls["preview"])}" hx-trigger="input delay:500ms from:#kp-form, change from:#kp-form"'
+        ' hx-include="#kp-form" hx-target="#vorschau-inhalt" hx-swap="innerHTML" hx-sync="this:replace"'
+        if editable
+        else ""
+    )
+    hint = (
+        '<p class="small text-body-secondary">Vorschau Ihrer Eingaben in der Ich-Perspektive. Sie wird beim Tippen'
+        " aktualisiert; gespeichert wird erst mit „Speichern“.</p>"
+        if editable
+        else ""
+    )
+    parts_out += [
+        '<div id="editor-status" class="visually-hidden" role="status" aria-live="polite"></div>',
+        f'<div class="row g-4" id="kp-editor" hx-headers=\'{{"X-CSRFToken": "{esc(csrf_token)}"}}\'>',
+        f'<div class="col-xl-7">{parts["main"]}</div>',
+        '<div class="col-xl-5">',
+        f'<section class="border rounded p-3 mb-4" aria-labelledby="vorschau-titel"{live}>',
+        '<h2 id="vorschau-titel" class="h5">So liest die eLb ihren Plan</h2>',
+        hint,
+        f'<div id="vorschau-inhalt">{parts["preview"]}</div>',
+        "</section>",
+        parts["versions"],
+        "</div>",
+        "</div>",
+        parts["activation"],
+        parts["continue"],
+        f'<script src="{esc(urls["script"])}" defer></script>',
+    ]
+    return SafeString("\n".join(part for part in parts_out if part))

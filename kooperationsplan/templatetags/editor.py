@@ -1,7 +1,7 @@
-"""The KP editor's page parts in Python (kooperationsplan.editor_forms, kooperationsplan.editor_html):
+"""The KP editor's page in Python (kooperationsplan.editor_forms, kooperationsplan.editor_html):
 {% editor_field field %} for one field, {% editor_row form number %} for one formset row, {% editor_form %} for
-the whole form, {% editor_preview %}, {% editor_versions %} and {% editor_activation %} for the side parts (each
-from the page context)."""
+the whole form, {% editor_preview %}, {% editor_versions %} and {% editor_activation %} for the side parts, and
+{% editor_page %} for the page's whole content with all of them (each from the page context)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from typing import Any
 
 from django import template
 from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from kooperationsplan.editor_forms import ROW_KINDS, field_html, form_html, row_html
-from kooperationsplan.editor_html import activation_html, preview_html, versions_html
+from kooperationsplan.editor_html import activation_html, page_html, preview_html, versions_html
 
 register = template.Library()
 register.simple_tag(field_html, name="editor_field")
@@ -69,3 +71,31 @@ def editor_activation(context: template.Context) -> SafeString:
             "check": reverse("kp:plan_activation_check", args=(case_id, plan_id)),
         },
     )
+
+
+@register.simple_tag(takes_context=True)
+def editor_page(context: template.Context) -> SafeString:
+    """The content of plan_page.html (_page.html is the reference): the parts above, and for a version that is
+    not edited here its read-only view and the Fortschreibung (templates: pages nobody works on all day)."""
+    case_id, plan_id, request = context["case"].pk, context["plan"].pk, context["request"]
+    flat = context.flatten()
+
+    def included(name: str) -> str:
+        return render_to_string(f"kooperationsplan/editor/{name}", flat, request=request)
+
+    parts = {
+        "main": editor_form(context) if context.get("editable") else included("_readonly.html"),
+        "preview": editor_preview(context),
+        "versions": editor_versions(context),
+        "activation": editor_activation(context) if context.get("activation_form") else "",
+        "continue": included("_continue.html") if context.get("can_continue") else "",
+    }
+    urls = {
+        "caseload": reverse("cases:caseload"),
+        "case": reverse("kp:case", args=(case_id,)),
+        "plans": reverse("kp:plans", args=(case_id,)),
+        "edit": reverse("kp:plan_edit", args=(case_id, plan_id)),
+        "preview": reverse("kp:plan_preview", args=(case_id, plan_id)),
+        "script": static("js/editor.js"),
+    }
+    return page_html(flat, parts=parts, csrf_token=get_token(request), urls=urls)

@@ -13,11 +13,13 @@ from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
 
-from kooperationsplan import editor
+from kooperationsplan import editor, services
 from kooperationsplan.editor_forms import ActivationForm
 from kooperationsplan.editor_html import activation_checks_html, preview_html
 from kooperationsplan.models import Kooperationsplan, KPStatus
 from rules import plan as plan_rules
+from tests.conftest import client_for
+from tests.kooperationsplan.workflow_helpers import active_plan, complete_pa, new_case
 
 HOSTILE = "<b>\"Ziel\" & 'mehr'</b>\r\nzweite Zeile\rdritte\nvierte"
 TEMPLATES = "kooperationsplan/editor"
@@ -151,3 +153,63 @@ def test_activation_html_writes_what_the_activation_template_writes(bound, allow
     assert reverse("kp:plan_activate", args=(7, 11)) in ours
     assert (" disabled>" in ours) is not allowed
     assert ("return_without_rfb_reason" in ours) is (offer_return or bound)
+
+
+# --- The whole page content ({% editor_page %}, _page.html) ----------------------------------------------------
+
+
+def _both_ways(response, **changes):
+    """The editor page's content written both ways from the context the view rendered plan_page.html with."""
+    context = {**response.context[0].flatten(), **changes}
+    request = response.wsgi_request
+    reference = render_to_string(f"{TEMPLATES}/_page.html", context, request=request)
+    ours = _tag("editor_page", context, request)
+
+    def same_tokens(html: str) -> str:
+        return re.sub(r'"X-CSRFToken": "\w+"', '"X-CSRFToken": ""', _same_token(html))
+
+    return _layout(same_tokens(ours)), _layout(same_tokens(reference))
+
+
+@pytest.fixture
+def ifk_case(ifk_nord):
+    case = new_case(ifk=ifk_nord)
+    complete_pa(case)
+    return case
+
+
+def test_editor_page_writes_what_the_page_template_writes(ifk_nord, ifk_case):
+    """{% editor_page %} (editor_html.page_html) is _page.html in Python, for the editor of a draft (with the
+    activation box), invalid input, a refused step, both kinds of conflict and a read-only version with the
+    Fortschreibung; the parts inside are the same functions the part tests compare."""
+    client = client_for(ifk_nord)
+    active = active_plan(ifk_case)
+    readonly = client.get(reverse("kp:plan_edit", args=(ifk_case.pk, active.pk)))
+    assert readonly.context["can_continue"]
+    assert not readonly.context["editable"]
+    ours, reference = _both_ways(readonly)
+    assert ours == reference
+    assert "Fortschreibung beginnen" in ours
+    services.kooperationsplan_start_review(plan_id=active.pk, actor=ifk_nord)
+    draft = services.kooperationsplan_start(case_id=ifk_case.pk, actor=ifk_nord)  # the Fortschreibung
+    edit = reverse("kp:plan_edit", args=(ifk_case.pk, draft.pk))
+    shown = client.get(edit)
+    assert shown.context["editable"]
+    assert shown.context["activation_form"] is not None
+    for changes in (
+        {},
+        {"refusal": [{"text": HOSTILE, "rule_id": "R-KP-4", "sources": ["§ 15 <SGB II>", "a & b"]}]},
+        {"has_errors": True},
+    ):
+        ours, reference = _both_ways(shown, **changes)
+        assert ours == reference, changes
+    invalid = client.post(edit, {"lock_version": str(draft.lock_version), "schritte-TOTAL_FORMS": "x"})
+    assert invalid.status_code == 400
+    ours, reference = _both_ways(invalid)
+    assert ours == reference
+    conflict = {"rows": [{"label": "Nächstes Ziel", "before": HOSTILE, "after": "Meins"}], "still_editable": True}
+    for still_editable in (True, False):
+        ours, reference = _both_ways(shown, conflict={**conflict, "still_editable": still_editable})
+        assert ours == reference, still_editable
+        assert "Bearbeitungskonflikt: " in ours
+        assert ("laden den gespeicherten Stand neu" in ours) is still_editable
