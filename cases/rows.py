@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from datetime import date, datetime
 from functools import cache
@@ -144,6 +144,17 @@ def history_context_wrapper() -> Callable[..., Any] | None:
 def reads_only(sql: str) -> bool:
     """A SELECT (with or without WITH) that writes nothing and locks nothing."""
     return sql.lstrip().upper().startswith(("SELECT", "WITH")) and _WRITES.search(sql) is None
+
+
+def merge_params(*parts: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters of a statement put together from the SQL of several places (a page's columns in the case's
+    statement, the header's in the page's): a name two of them use must have the same value in both."""
+    merged: dict[str, Any] = {}
+    for part in parts:
+        for key, value in part.items():
+            if merged.setdefault(key, value) != value:
+                raise ValueError(f"Parameter {key} ist schon anders belegt")
+    return merged
 
 
 _prepared_on: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()

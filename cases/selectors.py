@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from cases.models import AccessLog, Case, Elb, Role, Team, User
-from cases.rows import execute_prepared, instance, json_columns
+from cases.rows import execute_prepared, instance, json_columns, merge_params
 from rules.dates import add_months
 
 KUNDENNUMMER_SEARCH = re.compile(r"^[0-9]{3}[A-Za-z][0-9]{6}$")
@@ -108,8 +108,7 @@ def case_get_for_view_with(
     user = cast(User, request.user)
     scope, scope_params = case_scope_sql(user, "c")
     match = request.resolver_match
-    values: dict[str, Any] = {
-        **scope_params,
+    own = {
         "case": case_id,
         "user": user.pk,
         "view": match.view_name if match else "",
@@ -117,9 +116,7 @@ def case_get_for_view_with(
         "granted": AccessLog.Outcome.GRANTED,
         "denied": AccessLog.Outcome.DENIED,
     }
-    for key, value in (params or {}).items():
-        if values.setdefault(key, value) != value:
-            raise ValueError(f"Parameter {key} ist schon anders belegt")
+    values = merge_params(scope_params, own, params or {})
     with connection.cursor() as cursor:
         execute_prepared(cursor, name, _case_for_view_sql(scope, columns), values)
         case_values, elb, team, responsible, logged, *own = cursor.fetchone()

@@ -3,9 +3,9 @@ Fortschreibung, read-only older versions, and the comparison of two versions.
 
 Every view loads the case through `case_get_for_view` first (team scoping with 404 and one access-log
 row, T1/T2; the editor's GET reads its rows in the same statement, `editor_load`), so even a wrong HTTP method
-on another team's case answers 404. Views are thin: they
-validate input with editor_forms and call the services, which ask rules/. A save against an older
-`lock_version` is refused by the service and answered with a conflict page that keeps the input (T7).
+on another team's case answers 404. Views are thin: they validate input with editor_forms and call the services,
+which ask rules/. A save against an older `lock_version` is refused by the service and answered with a conflict
+page that keeps the input (T7).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Case, CooperationMode, Role, User
-from cases.rows import execute_prepared, instance, instances, json_columns, json_rows, prefetched
+from cases.rows import execute_prepared, instance, instances, json_columns, json_rows, merge_params, prefetched
 from cases.selectors import case_get_for_view, case_get_for_view_with
 from kooperationsplan import services
 from kooperationsplan.editor_forms import (
@@ -662,7 +662,7 @@ def editor_load(request: HttpRequest, case_id: int, plan_id: int) -> EditorRows:
         case_id,
         "editor",
         (*_EDITOR_COLUMNS, *header),
-        {**case_rows_params(case_id), "plan": plan_id, **header_params},
+        merge_params(case_rows_params(case_id), {"plan": plan_id}, header_params),
     )
     header_read(request, count, team)
     return EditorRows(

@@ -18,7 +18,7 @@ from django.forms.renderers import DjangoTemplates
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from kooperationsplan.markup import esc
+from kooperationsplan.markup import day, esc, joined
 from kooperationsplan.models import (
     MANDATORY_SOLL_KINDS,
     OPTIONAL_SOLL_KINDS,
@@ -105,11 +105,6 @@ OPTION_TEMPLATE = f"{WIDGETS}select_option.html"
 FORM_TEMPLATE = "django/forms/div.html"
 
 
-def _errors(errors: Any) -> str:
-    """An error list as the templates' `errors|join:" "` writes it."""
-    return " ".join(esc(error) for error in errors)
-
-
 def _attrs(attrs: dict[str, Any]) -> str:
     """django/forms/widgets/attrs.html: False leaves the attribute out, True writes it without a value."""
     return "".join(
@@ -183,7 +178,7 @@ def _around(field: forms.BoundField) -> tuple[str, str]:
     if field.help_text:
         parts.append(f'<div id="{auto_id}_helptext" class="form-text">{esc(field.help_text)}</div>')
     if field.errors:
-        parts.append(f'<div id="{auto_id}_error" class="invalid-feedback d-block">{_errors(field.errors)}</div>')
+        parts.append(f'<div id="{auto_id}_error" class="invalid-feedback d-block">{joined(field.errors, " ")}</div>')
     label_for, label = esc(field.id_for_label), esc(field.label)
     if field.widget_type == "checkbox":
         after = [f'<label class="form-check-label" for="{label_for}">{label}</label>', *parts]
@@ -260,12 +255,12 @@ def _unbound_html(field: forms.BoundField) -> str | None:
     shape = _shape(field)
     if shape is None:
         return None
+    kind = shape[2]
     compiled = _compiled.get(shape)
     if compiled is None:
         if len(_compiled) >= _COMPILED_MAX:
             _compiled.clear()
         before, after = _around(field)
-        kind = shape[2]
         if kind == "checkbox":
             compiled = {flag: before + _widget_with(field, flag) + after for flag in (False, True)}
         elif kind == "select":
@@ -277,9 +272,7 @@ def _unbound_html(field: forms.BoundField) -> str | None:
             head, tail = marked.split(_MARK)
             compiled = (before + _widget_with(field, None) + after, before + head, tail + after)
         _compiled[shape] = compiled
-    value = field.value()
-    widget = field.field.widget
-    kind = shape[2]
+    value, widget = field.value(), field.field.widget
     if kind == "checkbox":
         if not (value is None or value is True or value is False or value == ""):
             return None  # a value attribute: Django's way
@@ -649,10 +642,6 @@ class RowIndexForm(forms.Form):
 # editor's time (bench/RESULTS.md "Pages"). Every value is escaped; the markup is our own.
 
 
-def _day(value: date | None) -> str:
-    return "" if value is None else value.strftime("%d.%m.%Y")
-
-
 def row_html(form: forms.Form, number: int) -> SafeString:
     """One row of a formset: legend, row errors, the fields as the form's `row_layout` places them, and the
     "entfernen" box."""
@@ -661,7 +650,7 @@ def row_html(form: forms.Form, number: int) -> SafeString:
         f'<legend class="fs-6 fw-semibold float-none w-auto px-1 mb-1">{esc(form.row_legend)} {int(number)}</legend>',
     ]
     if form.non_field_errors():
-        parts.append(f'<div class="alert alert-danger py-2" role="alert">{_errors(form.non_field_errors())}</div>')
+        parts.append(f'<div class="alert alert-danger py-2" role="alert">{joined(form.non_field_errors(), " ")}</div>')
     for part in form.row_layout:
         if isinstance(part, str):
             parts.append(field_html(form[part]))
@@ -682,7 +671,7 @@ def _formset_html(formset: forms.BaseFormSet, add_url: str) -> str:
     else:  # hidden fields only: what the renderer writes for it, field by field
         parts = ["".join(field_html(management[name]) for name in management.fields)]
     if formset.non_form_errors():
-        parts.append(f'<div class="alert alert-danger" role="alert">{_errors(formset.non_form_errors())}</div>')
+        parts.append(f'<div class="alert alert-danger" role="alert">{joined(formset.non_form_errors(), " ")}</div>')
     rows = "".join(row_html(form, number) for number, form in enumerate(formset.forms, start=1))
     parts.append(f'<div id="{rows_id}" class="formset-rows">{rows}</div>')
     total_id = esc(f"id_{formset.prefix}-TOTAL_FORMS")
@@ -709,10 +698,10 @@ def form_html(
     parts = [
         f'<form id="kp-form" method="post" action="{esc(urls["save"])}" novalidate>',
         f'<input type="hidden" name="csrfmiddlewaretoken" value="{esc(csrf_token)}">',
-        str(form["lock_version"]),
+        field_html(form["lock_version"]),
     ]
     if form.non_field_errors() or form["lock_version"].errors:
-        errors = f"{_errors(form.non_field_errors())} {_errors(form['lock_version'].errors)}"
+        errors = f"{joined(form.non_field_errors(), ' ')} {joined(form['lock_version'].errors, ' ')}"
         parts.append(f'<div class="alert alert-danger" role="alert">{errors}</div>')
     if conflict:
         parts.append('<h2 class="h5">Ihre Eingaben (nicht gespeichert)</h2>')
@@ -740,8 +729,8 @@ def form_html(
     ]
     if fixed_measures:
         listed = "".join(
-            f"<li>{esc(measure.title)} ({esc(measure.traeger)}), {_day(measure.start_date)} bis"
-            f" {_day(measure.end_date)}</li>"
+            f"<li>{esc(measure.title)} ({esc(measure.traeger)}), {day(measure.start_date)} bis"
+            f" {day(measure.end_date)}</li>"
             for measure in fixed_measures
         )
         parts.append('<p class="small mb-1">Bereits zugewiesen (hier nicht änderbar):</p>')

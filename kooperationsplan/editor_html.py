@@ -10,20 +10,14 @@ the editor is the page an IFK has open all day, and its includes were a sixth of
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.forms import Form
 from django.utils.safestring import SafeString
 
 from kooperationsplan.editor_forms import field_html
-from kooperationsplan.markup import esc
-
-
-def _day(value: date | None) -> str:
-    """The templates' `|date:"d.m.Y"`."""
-    return "" if value is None else value.strftime("%d.%m.%Y")
+from kooperationsplan.markup import day, esc, joined
 
 
 def _lines(text: Any) -> str:
@@ -31,14 +25,9 @@ def _lines(text: Any) -> str:
     return esc(str(text).replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br>")
 
 
-def _joined(values: Iterable[Any], separator: str) -> str:
-    """The templates' `|join:separator` (each value escaped)."""
-    return separator.join(esc(value) for value in values)
-
-
 def _sources(reason: Mapping[str, Any]) -> str:
     return (
-        f'<span class="small text-body-secondary">({esc(reason["rule_id"])}; {_joined(reason["sources"], ", ")})</span>'
+        f'<span class="small text-body-secondary">({esc(reason["rule_id"])}; {joined(reason["sources"], ", ")})</span>'
     )
 
 
@@ -67,7 +56,7 @@ def versions_html(*, plan: Any, versions: Sequence[Any], draft: Any, urls: Mappi
     rows = []
     for version in versions:
         current = ' aria-current="page"' if version.pk == plan.pk else ""
-        valid = f", gültig ab {_day(version.valid_from)}" if version.valid_from else ""
+        valid = f", gültig ab {day(version.valid_from)}" if version.valid_from else ""
         rows.append(
             f'<li><a href="{esc(urls["edit"](version.pk))}"{current}>Version {esc(version.version_number)}</a>'
             f" – {esc(version.get_status_display())}{valid}</li>"
@@ -93,7 +82,7 @@ def activation_checks_html(checks: Mapping[str, Any], date_errors: Sequence[Any]
     """_activation_checks.html: whether the plan may be activated, what is missing, and the review date."""
     parts = []
     if date_errors:
-        parts.append(f'<div class="alert alert-danger py-2" role="alert">{_joined(date_errors, " ")}</div>')
+        parts.append(f'<div class="alert alert-danger py-2" role="alert">{joined(date_errors, " ")}</div>')
     if checks["allowed"]:
         parts.append('<p class="fw-semibold mb-1">Alle Voraussetzungen für die Aktivierung sind erfüllt.</p>')
     else:
@@ -102,8 +91,8 @@ def activation_checks_html(checks: Mapping[str, Any], date_errors: Sequence[Any]
     term = checks["term"]
     parts += [
         f'<ul id="aktivierung-gruende" class="mb-2">{reasons}</ul>',
-        f'<p class="mb-0" id="aktivierung-termin">Bei Gültigkeit ab {_day(term.valid_from)} gilt der Plan bis zum'
-        f" {_day(term.valid_to)}. <strong>Überprüfung spätestens am {_day(term.review_due)}</strong>"
+        f'<p class="mb-0" id="aktivierung-termin">Bei Gültigkeit ab {day(term.valid_from)} gilt der Plan bis zum'
+        f" {day(term.valid_to)}. <strong>Überprüfung spätestens am {day(term.review_due)}</strong>"
         f" {_sources(checks['term_reason'])}</p>",
     ]
     return SafeString("\n".join(parts))
@@ -127,11 +116,11 @@ def activation_html(
         f'<div id="aktivierung-pruefung" aria-live="polite">{activation_checks_html(checks)}</div>',
         f'<form method="post" action="{esc(urls["activate"])}" class="mt-3" novalidate>',
         f'<input type="hidden" name="csrfmiddlewaretoken" value="{esc(csrf_token)}">',
-        str(form["lock_version"]),
+        field_html(form["lock_version"]),
     ]
     if errors:
-        joined = f"{_joined(form.non_field_errors(), ' ')} {_joined(form['lock_version'].errors, ' ')}"
-        parts.append(f'<div class="alert alert-danger" role="alert">{joined}</div>')
+        message = f"{joined(form.non_field_errors(), ' ')} {joined(form['lock_version'].errors, ' ')}"
+        parts.append(f'<div class="alert alert-danger" role="alert">{message}</div>')
     parts += [
         f'<fieldset class="mb-2" hx-get="{esc(urls["check"])}" hx-trigger="change"'
         ' hx-include="#id_aktivierung-valid_from, #id_aktivierung-valid_to" hx-target="#aktivierung-pruefung">',
@@ -191,7 +180,7 @@ def page_html(
     if context.get("refusal"):
         reasons = "".join(
             f'<li>{esc(reason["text"])} <span class="small">({esc(reason["rule_id"])};'
-            f" {_joined(reason['sources'], ', ')})</span></li>"
+            f" {joined(reason['sources'], ', ')})</span></li>"
             for reason in context["refusal"]
         )
         parts_out.append(

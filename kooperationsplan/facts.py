@@ -25,7 +25,7 @@ from cases.models import (
     Team,
     User,
 )
-from cases.rows import execute_prepared, instance, instances, json_columns, json_rows, prefetched
+from cases.rows import execute_prepared, instance, instances, json_columns, json_rows, merge_params, prefetched
 from cases.selectors import case_get_for_view_with
 from kooperationsplan.models import (
     CURRENT_KP_STATUSES,
@@ -404,7 +404,7 @@ def case_data_for_view(request: HttpRequest, case_id: int) -> CaseData:
     case's header, which reads the rows."""
     header, header_params = header_columns(cast(User, request.user), on=timezone.localdate())
     case, (rows, count, team) = case_get_for_view_with(
-        request, case_id, "case_data", (CASE_ROWS_JSON, *header), {**case_rows_params(case_id), **header_params}
+        request, case_id, "case_data", (CASE_ROWS_JSON, *header), merge_params(case_rows_params(case_id), header_params)
     )
     header_read(request, count, team)
     return CaseData(case, rows)

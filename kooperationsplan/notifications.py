@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -89,20 +89,36 @@ WHERE n.user_id IN (
 """
 
 
-def notifications_pending_count(user: User, *, on: date, with_team: bool = False) -> tuple[int, Team | None]:
-    """The number of `notifications_pending(user, on=on)`, and with `with_team` the user's team read in the
-    same query (the header shows both)."""
+@lru_cache(maxsize=16)
+def _pending_count_sql(scope: str) -> str:
+    return f"({_PENDING_COUNT_SQL.format(scope=scope, pending=PENDING_SQL, absent=ABSENT_ON_DAY_SQL)})"
+
+
+# The user's team as the header shows it, on its own or as one JSON array in a page's statement.
+_HEADER_TEAM_JSON = '(SELECT json_build_array(t.id, t.jobcenter_id, t.name) FROM "cases_team" t WHERE t.id = %(team)s)'
+
+
+def header_columns(user: User, *, on: date) -> tuple[tuple[str, str], dict[str, Any]]:
+    """What every page header shows, the badge count (`notifications_pending` on `on`) and the user's team, as two
+    SQL columns with their parameters. A page adds them to its own statement (the case pages, the editor, the
+    worklist) and passes the two values to `header_read`: its header then costs no query."""
     scope, params = case_scope_sql(user, "c")
     params |= {"user": user.pk, "day": on, "open": ReminderStatus.OPEN, "team": user.team_id}
-    count_sql = _PENDING_COUNT_SQL.format(scope=scope, pending=PENDING_SQL, absent=ABSENT_ON_DAY_SQL)
+    return (_pending_count_sql(scope), _HEADER_TEAM_JSON), params
+
+
+def notifications_pending_count(user: User, *, on: date, with_team: bool = False) -> tuple[int, Team | None]:
+    """The number of `notifications_pending(user, on=on)`, and with `with_team` the user's team read in the
+    same query (the header shows both): `header_columns` as a statement of its own."""
+    (count_sql, team_sql), params = header_columns(user, on=on)
+    with_team = with_team and user.team_id is not None
     with connection.cursor() as cursor:
-        if not with_team or user.team_id is None:
-            execute_prepared(cursor, "badge_count", count_sql, params)
-            return cursor.fetchone()[0], None
-        with_team_sql = f'SELECT t.id, t.jobcenter_id, t.name, ({count_sql}) FROM "cases_team" t WHERE t.id = %(team)s'  # noqa: S608
-        execute_prepared(cursor, "badge_team", with_team_sql, params)
-        *team, count = cursor.fetchone()
-        return count, _team(team)
+        if with_team:
+            execute_prepared(cursor, "badge_team", f"SELECT {count_sql}, {team_sql}", params)
+        else:
+            execute_prepared(cursor, "badge_count", f"SELECT {count_sql}", params)
+        count, *team = cursor.fetchone()
+    return count, _team(team[0]) if with_team else None
 
 
 def _team(row: Sequence[object]) -> Team:
@@ -113,21 +129,6 @@ def _team(row: Sequence[object]) -> Team:
 def _header_team_missing(user: User) -> bool:
     """The user has a team the header shows that is not loaded yet."""
     return user.team_id is not None and not User._meta.get_field("team").is_cached(user)
-
-
-# What every page header shows, the user's team and the badge count, as two columns a page adds to its own
-# statement (the case pages, the editor, the worklist): the page then needs no query for its header. The count
-# is the SQL of `notifications_pending_count`.
-_HEADER_TEAM_JSON = '(SELECT json_build_array(t.id, t.jobcenter_id, t.name) FROM "cases_team" t WHERE t.id = %(team)s)'
-
-
-def header_columns(user: User, *, on: date) -> tuple[tuple[str, str], dict[str, Any]]:
-    """The header's badge count and team as SQL columns with their parameters; the page passes the two values
-    it read to `header_read`."""
-    scope, params = case_scope_sql(user, "c")
-    params |= {"user": user.pk, "day": on, "open": ReminderStatus.OPEN, "team": user.team_id}
-    count_sql = _PENDING_COUNT_SQL.format(scope=scope, pending=PENDING_SQL, absent=ABSENT_ON_DAY_SQL)
-    return (f"({count_sql})", _HEADER_TEAM_JSON), params
 
 
 def header_read(request: HttpRequest, count: int, team: Sequence[object] | None) -> None:

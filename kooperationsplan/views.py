@@ -21,7 +21,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from cases.models import Case, Potenzialanalyse, User
-from cases.selectors import case_get_for_view
 from kooperationsplan import escalations, exemptions, measures, schlichtung, services
 from kooperationsplan import forms as kp_forms
 from kooperationsplan.actions import Action, case_next_actions
@@ -54,32 +53,25 @@ TIMELINE_PAGE_SIZE = 30
 
 
 def _page(
-    request: HttpRequest,
-    case: Case,
-    template: str,
-    tab: str,
-    status: int = 200,
-    data: CaseData | None = None,
-    **context: Any,
+    request: HttpRequest, data: CaseData, template: str, tab: str, status: int = 200, **context: Any
 ) -> HttpResponse:
+    """A page of the case (`data`: the case and its rows, `case_data_for_view`) with the case's header."""
     today = timezone.localdate()
-    header = case_header(case, on=today, data=data)
+    header = case_header(data.case, on=today, data=data)
     return render(
-        request, template, {"case": case, "tab": tab, "header": header, "today": today, **context}, status=status
+        request, template, {"case": data.case, "tab": tab, "header": header, "today": today, **context}, status=status
     )
 
 
 @require_http_methods(["GET"])
 def case_overview(request: HttpRequest, case_id: int) -> HttpResponse:
     data = case_data_for_view(request, case_id)  # the rows, read once for header, next actions and escalations
-    case = data.case
-    actions = case_next_actions(case, on=timezone.localdate(), data=data)
+    actions = case_next_actions(data.case, on=timezone.localdate(), data=data)
     return _page(
         request,
-        case,
+        data,
         "kooperationsplan/case_overview.html",
         "overview",
-        data=data,
         allowed_actions=[action for action in actions if action.allowed],
         refused_actions=[action for action in actions if not action.allowed],
         escalations=data.escalations,
@@ -89,17 +81,15 @@ def case_overview(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def case_timeline(request: HttpRequest, case_id: int) -> HttpResponse:
-    data = case_data_for_view(request, case_id)  # the case and the rows the header reads
-    case = data.case
+    data = case_data_for_view(request, case_id)
     kind = request.GET.get("typ", "")
     kind = kind if kind in TIMELINE_FILTERS else ""
-    page = Paginator(timeline_list(case, kind=kind), TIMELINE_PAGE_SIZE).get_page(request.GET.get("seite"))
+    page = Paginator(timeline_list(data.case, kind=kind), TIMELINE_PAGE_SIZE).get_page(request.GET.get("seite"))
     return _page(
         request,
-        case,
+        data,
         "kooperationsplan/case_timeline.html",
         "timeline",
-        data=data,
         page=page,
         entries=[timeline_entry(event) for event in page.object_list],
         filters=TIMELINE_FILTERS,
@@ -109,45 +99,34 @@ def case_timeline(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def case_plans(request: HttpRequest, case_id: int) -> HttpResponse:
-    data = case_data_for_view(request, case_id)  # the case and the rows the header reads
-    case = data.case
-    return _page(request, case, "kooperationsplan/case_plans.html", "plans", data=data, plans=plans_list(case))
+    data = case_data_for_view(request, case_id)
+    return _page(request, data, "kooperationsplan/case_plans.html", "plans", plans=plans_list(data.case))
 
 
 @require_http_methods(["GET"])
 def case_measures(request: HttpRequest, case_id: int) -> HttpResponse:
-    data = case_data_for_view(request, case_id)  # the case and the rows the header reads
-    case = data.case
-    return _page(
-        request, case, "kooperationsplan/case_measures.html", "measures", data=data, assignments=measures_list(case)
-    )
+    data = case_data_for_view(request, case_id)
+    return _page(request, data, "kooperationsplan/case_measures.html", "measures", assignments=measures_list(data.case))
 
 
 @require_http_methods(["GET"])
 def case_appointments(request: HttpRequest, case_id: int) -> HttpResponse:
-    data = case_data_for_view(request, case_id)  # the case and the rows the header reads
-    case = data.case
-    return _page(
-        request,
-        case,
-        "kooperationsplan/case_appointments.html",
-        "appointments",
-        data=data,
-        appointments=appointments_list(case),
-    )
+    data = case_data_for_view(request, case_id)
+    appointments = appointments_list(data.case)
+    return _page(request, data, "kooperationsplan/case_appointments.html", "appointments", appointments=appointments)
 
 
 @require_http_methods(["GET"])
 def case_letters(request: HttpRequest, case_id: int) -> HttpResponse:
-    data = case_data_for_view(request, case_id)  # the case and the rows the header reads
-    case = data.case
-    return _page(request, case, "kooperationsplan/case_letters.html", "letters", data=data, letters=letters_list(case))
+    data = case_data_for_view(request, case_id)
+    return _page(request, data, "kooperationsplan/case_letters.html", "letters", letters=letters_list(data.case))
 
 
 @require_http_methods(["GET", "POST"])
 def potenzialanalyse_edit(request: HttpRequest, case_id: int) -> HttpResponse:
     """The PA form; a save against an older version shows the conflict page with both versions (T7)."""
-    case = case_get_for_view(request, case_id)
+    case_data = case_data_for_view(request, case_id)  # the header's rows: a refused save changes nothing
+    case = case_data.case
     user = cast(User, request.user)
     pa = Potenzialanalyse.objects.filter(case=case).first() or Potenzialanalyse(case=case)
     form = kp_forms.PotenzialanalyseForm(request.POST or None, instance=pa, initial={"version": pa.version})
@@ -177,7 +156,7 @@ def potenzialanalyse_edit(request: HttpRequest, case_id: int) -> HttpResponse:
         messages.success(request, "Die Potenzialanalyse wurde gespeichert.")
         return redirect("kp:pa", case_id=case.pk)
     return _page(
-        request, case, "kooperationsplan/case_pa.html", "pa", form=form, pa=pa, status=400 if form.errors else 200
+        request, case_data, "kooperationsplan/case_pa.html", "pa", form=form, pa=pa, status=400 if form.errors else 200
     )
 
 
@@ -621,8 +600,8 @@ def _target(request: HttpRequest) -> dict[str, int]:
     return target
 
 
-def _current_action(case: Case, name: str, target: dict[str, int]) -> Action | None:
-    for action in case_next_actions(case, on=timezone.localdate()):
+def _current_action(data: CaseData, name: str, target: dict[str, int]) -> Action | None:
+    for action in case_next_actions(data.case, on=timezone.localdate(), data=data):
         action_name = ALIASES.get(action.name, action.name)
         if action_name == name and all(action.target.get(key) == value for key, value in target.items()):
             return action
@@ -632,7 +611,8 @@ def _current_action(case: Case, name: str, target: dict[str, int]) -> Action | N
 @require_http_methods(["GET", "POST"])
 def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
     """One workflow step: GET shows its form with the rule engine's verdict, POST runs the service."""
-    case = case_get_for_view(request, case_id)
+    data = case_data_for_view(request, case_id)  # the rules' rows for the verdict and the header
+    case = data.case
     step = STEPS.get(action)
     if step is None:
         raise Http404
@@ -640,7 +620,7 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
     target = _target(request)
     if step.needs and step.needs not in target:
         raise Http404
-    explanation = _current_action(case, action, target)
+    explanation = _current_action(data, action, target)
     form_kwargs: dict[str, Any] = {}
     if action == "breach_record":
         form_kwargs["assignments"] = [
@@ -664,7 +644,7 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
     status = 422 if refused_reasons else 400 if form.errors else 200
     return _page(
         request,
-        case,
+        data,
         "kooperationsplan/case_action.html",
         "overview",
         step=step,

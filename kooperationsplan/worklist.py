@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from cases.models import Role, User, person_name
-from cases.rows import execute_prepared
+from cases.rows import execute_prepared, merge_params
 from cases.selectors import case_scope_sql
 from kooperationsplan.models import (
     AssignmentStatus,
@@ -483,11 +483,8 @@ def _worklist_rows(
         notifications=_NOTIFICATIONS_SQL.format(scope=scope, pending=PENDING_SQL),
         header=", ".join(header),
     )
-    params |= _items_parameters(on)
-    params |= {"day": on, "user": user.pk, "open": ReminderStatus.OPEN, "notes_limit": LIMIT_PER_KIND}
-    if any(params.get(key, value) != value for key, value in header_params.items()):
-        raise ImproperlyConfigured("Arbeitsplatz: ein Parameter der Kopfzeile ist anders belegt")
-    params |= header_params
+    own = {"day": on, "user": user.pk, "open": ReminderStatus.OPEN, "notes_limit": LIMIT_PER_KIND}
+    params = merge_params(params, _items_parameters(on), own, header_params)
     with connection.cursor() as cursor:
         execute_prepared(cursor, "worklist", sql, params)
         absences, items, notes, count, team = cursor.fetchone()

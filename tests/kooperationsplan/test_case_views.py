@@ -57,6 +57,21 @@ def test_every_case_page_is_scoped_and_logged(ifk_nord, ifk_sued, tab):
     assert rows == [(own.pk, "granted"), (foreign.pk, "denied")]
 
 
+@pytest.mark.parametrize("tab", TABS)
+def test_every_case_page_reads_the_cases_rows_once_with_the_case(ifk_nord, tab, settings):
+    """The header, the next actions and an action's verdict all read the case's rows (facts.CaseData): every case
+    page reads them once, in the statement of the case and its access-log row (facts.case_data_for_view)."""
+    settings.DB_PREPARED_STATEMENTS = True  # the statements are told apart by their prepared names
+    case = new_case(ifk=ifk_nord)
+    active_plan(case)
+    client = client_for(ifk_nord)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(f"/faelle/{case.pk}/{tab}").status_code == 200
+    statements = [query["sql"] for query in ctx.captured_queries]
+    assert sum("EXECUTE kp_case_data_" in sql for sql in statements) == 1, tab
+    assert not any("EXECUTE kp_case_rows_" in sql or "EXECUTE kp_case_for_view_" in sql for sql in statements), tab
+
+
 @pytest.mark.parametrize("tab", ["", "zeitstrahl/", "schreiben/", "plaene/", "termine/", "massnahmen/"])
 def test_case_pages_run_a_fixed_number_of_queries(ifk_nord, tab, clock):
     case = new_case(ifk=ifk_nord)
